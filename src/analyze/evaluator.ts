@@ -1,0 +1,702 @@
+import { ts } from 'ts-morph';
+import type { EntityKind } from '../model/analysis.js';
+import { type ParsedModule, hasModifier, isFunctionLike, lineOf, literalText } from './parsed-module.js';
+import type { ModuleResolver } from './resolver.js';
+
+/**
+ * What an expression is, as far as a static reading can tell. Only the shapes that matter for
+ * routes and data access are tracked; everything else is `unknown`.
+ */
+export type Value =
+  | { k: 'unknown' }
+  | { k: 'string'; value: string }
+  /** A value from an npm package or a global: `path` is the property chain below the package's export. */
+  | { k: 'external'; pkg: string; path: string[] }
+  | { k: 'module'; file: string }
+  | { k: 'router'; id: string; isApp: boolean; module: ParsedModule; node: ts.Node }
+  | { k: 'route-chain'; router: Value & { k: 'router' }; paths: ts.Expression | undefined; node: ts.Node }
+  | { k: 'function'; id: string; module: ParsedModule; node: ts.FunctionLikeDeclaration; name: string | null }
+  | { k: 'class'; module: ParsedModule; node: ts.ClassLikeDeclaration; name: string | null }
+  | { k: 'instance'; of: Value & { k: 'class' } }
+  | { k: 'param'; fn: string; index: number; module: ParsedModule }
+  | { k: 'object'; module: ParsedModule; node: ts.ObjectLiteralExpression }
+  | { k: 'array'; module: ParsedModule; items: ts.Expression[] }
+  | { k: 'entity'; name: string; kind: EntityKind }
+  | { k: 'member'; object: Value; name: string };
+
+export const UNKNOWN: Value = { k: 'unknown' };
+
+const GLOBALS = new Set(['process', 'global', 'globalThis', 'setInterval', 'setTimeout', 'console', 'Buffer']);
+const ENTITY_FACTORY_CALLS: Record<string, EntityKind> = { table: 'store', collection: 'mongodb' };
+const REPOSITORY_GETTERS = new Set(['getRepository', 'getMongoRepository', 'getTreeRepository', 'getCustomRepository']);
+
+interface ModuleExports {
+  named: Map<string, () => Value>;
+  /** `module.exports = …` / `export = …` */
+  whole: (() => Value) | null;
+  stars: string[];
+}
+
+/**
+ * Evaluates expressions lazily across modules: identifiers are looked up in their lexical scope, imports
+ * are followed into the exporting module, calls of known functions return what the function returns.
+ * Every result is memoised; cycles evaluate to unknown.
+ */
+export class Evaluator {
+  private readonly byFile = new Map<string, ParsedModule>();
+  private readonly cache = new Map<ts.Node, Value>();
+  private readonly inProgress = new Set<ts.Node>();
+  private readonly exportsCache = new Map<string, ModuleExports>();
+  private readonly exportGuard = new Set<string>();
+  private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
+
+  constructor(
+    modules: ParsedModule[],
+    private readonly resolver: ModuleResolver,
+  ) {
+    for (const module of modules) this.byFile.set(module.file, module);
+  }
+
+  moduleFor(file: string): ParsedModule | undefined {
+    return this.byFile.get(file);
+  }
+
+  /** Evaluates an expression of `module`. */
+  evaluate(module: ParsedModule, node: ts.Node): Value {
+    const cached = this.cache.get(node);
+    if (cached) return cached;
+    if (this.inProgress.has(node)) return UNKNOWN;
+    this.inProgress.add(node);
+    let value: Value;
+    try {
+      value = this.evaluateUncached(module, node);
+    } finally {
+      this.inProgress.delete(node);
+    }
+    this.cache.set(node, value);
+    return value;
+  }
+
+  private evaluateUncached(module: ParsedModule, node: ts.Node): Value {
+    if (
+      ts.isParenthesizedExpression(node) ||
+      ts.isAsExpression(node) ||
+      ts.isSatisfiesExpression(node) ||
+      ts.isNonNullExpression(node) ||
+      ts.isTypeAssertionExpression(node) ||
+      ts.isAwaitExpression(node)
+    ) {
+      return this.evaluate(module, node.expression);
+    }
+    const text = literalText(node);
+    if (text !== null) return { k: 'string', value: text };
+    if (ts.isTemplateExpression(node)) return this.evaluateTemplate(module, node);
+    if (ts.isBinaryExpression(node)) {
+      if (node.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+        const left = this.evaluate(module, node.left);
+        const right = this.evaluate(module, node.right);
+        if (left.k === 'string' && right.k === 'string') return { k: 'string', value: left.value + right.value };
+      }
+      if (node.operatorToken.kind === ts.SyntaxKind.BarBarToken || node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken) {
+        const left = this.evaluate(module, node.left);
+        return left.k === 'unknown' ? this.evaluate(module, node.right) : left;
+      }
+      return UNKNOWN;
+    }
+    if (ts.isIdentifier(node)) return this.evaluateIdentifier(module, node);
+    if (ts.isPropertyAccessExpression(node)) {
+      if (node.expression.kind === ts.SyntaxKind.ThisKeyword) return this.evaluateThisMember(module, node, node.name.text);
+      return this.member(this.evaluate(module, node.expression), node.name.text);
+    }
+    if (ts.isElementAccessExpression(node)) {
+      const key = this.evaluate(module, node.argumentExpression);
+      return key.k === 'string' ? this.member(this.evaluate(module, node.expression), key.value) : UNKNOWN;
+    }
+    if (ts.isCallExpression(node)) return this.evaluateCall(module, node);
+    if (ts.isNewExpression(node)) return this.evaluateNew(module, node);
+    if (ts.isObjectLiteralExpression(node)) return { k: 'object', module, node };
+    if (ts.isArrayLiteralExpression(node)) return { k: 'array', module, items: [...node.elements] };
+    if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) return this.functionValue(module, node, functionNameOf(node));
+    if (ts.isClassExpression(node)) return this.classValue(module, node);
+    return UNKNOWN;
+  }
+
+  private evaluateTemplate(module: ParsedModule, node: ts.TemplateExpression): Value {
+    let out = node.head.text;
+    for (const span of node.templateSpans) {
+      const part = this.evaluate(module, span.expression);
+      if (part.k !== 'string') return UNKNOWN;
+      out += part.value + span.literal.text;
+    }
+    return { k: 'string', value: out };
+  }
+
+  functionValue(module: ParsedModule, node: ts.FunctionLikeDeclaration, name: string | null): Value {
+    return { k: 'function', id: `${module.path}:${node.pos}`, module, node, name };
+  }
+
+  private classValue(module: ParsedModule, node: ts.ClassLikeDeclaration): Value {
+    const entity = typeOrmEntity(node);
+    if (entity) return entity;
+    if (isSequelizeModelClass(node) && node.name) return { k: 'entity', name: node.name.text, kind: 'sequelize' };
+    return { k: 'class', module, node, name: node.name?.text ?? null };
+  }
+
+  private evaluateIdentifier(module: ParsedModule, node: ts.Identifier): Value {
+    const declaration = this.lookup(node, node.text);
+    if (!declaration) {
+      if (node.text === 'undefined') return UNKNOWN;
+      if (GLOBALS.has(node.text)) return { k: 'external', pkg: '<global>', path: [node.text] };
+      return UNKNOWN;
+    }
+    return this.evaluateDeclaration(module, declaration, node.text);
+  }
+
+  /** What a declaration found by `lookup` binds `name` to. */
+  evaluateDeclaration(module: ParsedModule, declaration: ts.Node, name: string): Value {
+    if (ts.isVariableDeclaration(declaration)) {
+      if (!declaration.initializer) return UNKNOWN;
+      if (ts.isIdentifier(declaration.name)) {
+        const init = declaration.initializer;
+        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return this.functionValue(module, init, name);
+        const wrapped = this.wrappedFunction(module, init, name);
+        return wrapped ?? this.evaluate(module, init);
+      }
+      return this.evaluateBinding(module, declaration.name, this.evaluate(module, declaration.initializer), name);
+    }
+    if (ts.isBindingElement(declaration)) {
+      // Walk up to the declaration that owns the pattern, then down the property chain to this element.
+      const chain: string[] = [];
+      let current: ts.Node = declaration;
+      while (ts.isBindingElement(current)) {
+        const key = current.propertyName ? propertyNameText(current.propertyName) : ts.isIdentifier(current.name) ? current.name.text : null;
+        if (key === null || ts.isArrayBindingPattern(current.parent)) return UNKNOWN;
+        chain.unshift(key);
+        current = current.parent.parent;
+      }
+      if (ts.isVariableDeclaration(current) && current.initializer) {
+        let value = this.evaluate(module, current.initializer);
+        for (const key of chain) value = this.member(value, key);
+        return value;
+      }
+      return UNKNOWN;
+    }
+    if (ts.isParameter(declaration)) {
+      const fn = declaration.parent;
+      if (!isFunctionLike(fn) || !ts.isIdentifier(declaration.name)) return UNKNOWN;
+      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module };
+    }
+    if (ts.isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
+    if (ts.isClassDeclaration(declaration)) return this.classValue(module, declaration);
+    if (ts.isImportClause(declaration)) return this.importValue(module, declaration.parent.moduleSpecifier, 'default');
+    if (ts.isNamespaceImport(declaration)) return this.importValue(module, declaration.parent.parent.moduleSpecifier, '*');
+    if (ts.isImportSpecifier(declaration)) {
+      const imported = declaration.propertyName ? propertyNameText(declaration.propertyName) : declaration.name.text;
+      return this.importValue(module, declaration.parent.parent.parent.moduleSpecifier, imported ?? name);
+    }
+    if (ts.isImportEqualsDeclaration(declaration)) {
+      const ref = declaration.moduleReference;
+      if (ts.isExternalModuleReference(ref)) return this.importValue(module, ref.expression, '*');
+      return UNKNOWN;
+    }
+    return UNKNOWN;
+  }
+
+  private evaluateBinding(module: ParsedModule, pattern: ts.BindingName, value: Value, name: string): Value {
+    if (ts.isIdentifier(pattern)) return pattern.text === name ? value : UNKNOWN;
+    if (ts.isObjectBindingPattern(pattern)) {
+      for (const element of pattern.elements) {
+        const key = element.propertyName ? propertyNameText(element.propertyName) : ts.isIdentifier(element.name) ? element.name.text : null;
+        if (key === null) continue;
+        const found = this.evaluateBinding(module, element.name, this.member(value, key), name);
+        if (found.k !== 'unknown') return found;
+      }
+    }
+    return UNKNOWN;
+  }
+
+  /**
+   * `const getProduct = asyncHandler(async (req, res) => …)`: a wrapper that returns a function around the
+   * function it is given. What the code means by `getProduct` is the wrapped function.
+   */
+  private wrappedFunction(module: ParsedModule, init: ts.Expression, name: string): Value | null {
+    let call = init;
+    while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.expression;
+    if (!ts.isCallExpression(call)) return null;
+    const fnArg = call.arguments.find((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a));
+    if (!fnArg || call.arguments.length > 2) return null;
+    const result = this.evaluate(module, call);
+    const isWrapper = result.k === 'function' || (result.k === 'external' && result.pkg !== '<global>');
+    return isWrapper ? this.functionValue(module, fnArg as ts.FunctionLikeDeclaration, name) : null;
+  }
+
+  /** `this.x` inside a class: a field initialiser, a constructor assignment, or an injected repository. */
+  private evaluateThisMember(module: ParsedModule, node: ts.Node, name: string): Value {
+    let cls: ts.Node | undefined = node.parent;
+    while (cls && !ts.isClassLike(cls)) cls = cls.parent;
+    if (!cls) return UNKNOWN;
+    for (const member of cls.members) {
+      if (ts.isPropertyDeclaration(member) && member.name && propertyNameText(member.name) === name) {
+        return member.initializer ? this.evaluate(module, member.initializer) : UNKNOWN;
+      }
+      if (ts.isConstructorDeclaration(member)) {
+        for (const param of member.parameters) {
+          if (ts.isIdentifier(param.name) && param.name.text === name) return this.injectedRepository(module, param);
+        }
+        for (const statement of member.body?.statements ?? []) {
+          const assigned = thisAssignment(statement, name);
+          if (assigned) return this.evaluate(module, assigned);
+        }
+      }
+    }
+    return UNKNOWN;
+  }
+
+  private injectedRepository(module: ParsedModule, param: ts.ParameterDeclaration): Value {
+    for (const decorator of ts.getDecorators(param) ?? []) {
+      const call = decorator.expression;
+      if (ts.isCallExpression(call) && ts.isIdentifier(call.expression) && call.expression.text === 'InjectRepository' && call.arguments[0]) {
+        return this.entityOfArgument(module, call.arguments[0]);
+      }
+    }
+    return UNKNOWN;
+  }
+
+  private entityOfArgument(module: ParsedModule, arg: ts.Expression): Value {
+    const value = this.evaluate(module, arg);
+    if (value.k === 'entity') return value;
+    if (ts.isIdentifier(arg)) return { k: 'entity', name: arg.text, kind: 'typeorm' };
+    const text = literalText(arg);
+    return text ? { k: 'entity', name: text, kind: 'typeorm' } : UNKNOWN;
+  }
+
+  private evaluateCall(module: ParsedModule, node: ts.CallExpression): Value {
+    const callee = node.expression;
+    const first = node.arguments[0];
+    if (ts.isIdentifier(callee) && callee.text === 'require' && !this.lookup(callee, 'require')) {
+      return first ? this.importValue(module, first, '*') : UNKNOWN;
+    }
+    if (callee.kind === ts.SyntaxKind.ImportKeyword) return UNKNOWN;
+    const calleeName = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : null;
+    const firstText = literalText(first);
+    // Entity declarations are recognised by their shape, whatever the receiver is called.
+    if (calleeName && firstText !== null && ts.isPropertyAccessExpression(callee)) {
+      const kind = ENTITY_FACTORY_CALLS[calleeName];
+      if (kind && node.arguments.length === 1) {
+        const receiver = this.evaluate(module, callee.expression);
+        return { k: 'entity', name: firstText, kind: isKnex(receiver) ? 'knex' : kind };
+      }
+      if (calleeName === 'define' && node.arguments.length >= 2) return { k: 'entity', name: firstText, kind: 'sequelize' };
+    }
+    if (calleeName && REPOSITORY_GETTERS.has(calleeName) && first) return this.entityOfArgument(module, first);
+    const target = this.evaluate(module, callee);
+    if (calleeName === 'model' && firstText !== null && (isMongoose(target) || ts.isPropertyAccessExpression(callee))) {
+      return { k: 'entity', name: firstText, kind: 'mongoose' };
+    }
+    return this.applyCall(module, target, node);
+  }
+
+  private applyCall(module: ParsedModule, target: Value, node: ts.CallExpression | ts.NewExpression): Value {
+    const firstText = literalText(node.arguments?.[0]);
+    switch (target.k) {
+      case 'external':
+        if (target.pkg === 'express' && target.path.length === 0) return this.router(module, node, true);
+        if (target.pkg === 'express' && target.path.length === 1 && target.path[0] === 'Router') return this.router(module, node, false);
+        if (target.pkg === 'knex' && target.path.length === 0) return { k: 'external', pkg: 'knex', path: ['<instance>'] };
+        if (isKnex(target) && firstText !== null) return { k: 'entity', name: firstText, kind: 'knex' };
+        if (target.pkg === 'mongoose' && target.path.at(-1) === 'model' && firstText !== null) return { k: 'entity', name: firstText, kind: 'mongoose' };
+        return { k: 'external', pkg: target.pkg, path: [...target.path, '()'] };
+      case 'function':
+        return this.returnValue(target);
+      case 'member': {
+        const object = target.object;
+        // Query builders and model instances: the result of a call on an entity is still that entity.
+        if (object.k === 'entity') return object;
+        if (object.k === 'router' && target.name === 'route') {
+          return { k: 'route-chain', router: object, paths: node.arguments?.[0], node };
+        }
+        if (object.k === 'route-chain') return object;
+        return UNKNOWN;
+      }
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private evaluateNew(module: ParsedModule, node: ts.NewExpression): Value {
+    const target = this.evaluate(module, node.expression);
+    if (target.k === 'external' && target.pkg === 'express' && target.path.join('.') === 'Router') return this.router(module, node, false);
+    if (target.k === 'external' && target.pkg === '@prisma/client') return { k: 'external', pkg: '@prisma/client', path: ['<client>'] };
+    if (target.k === 'external' && target.pkg === 'sequelize') return { k: 'external', pkg: 'sequelize', path: ['<instance>'] };
+    if (target.k === 'entity') return target;
+    if (target.k === 'class') return { k: 'instance', of: target };
+    return UNKNOWN;
+  }
+
+  private router(module: ParsedModule, node: ts.Node, isApp: boolean): Value {
+    const { line, character } = module.source.getLineAndCharacterOfPosition(node.getStart(module.source));
+    return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node };
+  }
+
+  /** What a function returns: the first return statement (or arrow body) with a known value. */
+  returnValue(fn: Value & { k: 'function' }): Value {
+    const body = fn.node.body;
+    if (!body) return UNKNOWN;
+    if (!ts.isBlock(body)) return this.evaluate(fn.module, body);
+    let result: Value = UNKNOWN;
+    const visit = (child: ts.Node): void => {
+      if (result.k !== 'unknown' || isFunctionLike(child) || ts.isClassLike(child)) return;
+      if (ts.isReturnStatement(child) && child.expression) {
+        result = this.evaluate(fn.module, child.expression);
+        return;
+      }
+      ts.forEachChild(child, visit);
+    };
+    ts.forEachChild(body, visit);
+    return result;
+  }
+
+  /** Property `name` of a value. */
+  member(object: Value, name: string): Value {
+    switch (object.k) {
+      case 'module':
+        return this.exportOf(object.file, name);
+      case 'object':
+        return this.objectProperty(object, name);
+      case 'external':
+        return { k: 'external', pkg: object.pkg, path: [...object.path, name] };
+      case 'class':
+      case 'instance': {
+        const cls = object.k === 'class' ? object : object.of;
+        for (const m of cls.node.members) {
+          if ((ts.isMethodDeclaration(m) || ts.isPropertyDeclaration(m)) && m.name && propertyNameText(m.name) === name) {
+            if (ts.isMethodDeclaration(m)) return this.functionValue(cls.module, m, name);
+            if (m.initializer) {
+              const init = m.initializer;
+              return ts.isArrowFunction(init) || ts.isFunctionExpression(init) ? this.functionValue(cls.module, init, name) : this.evaluate(cls.module, init);
+            }
+          }
+        }
+        return UNKNOWN;
+      }
+      case 'entity':
+      case 'router':
+      case 'route-chain':
+        return { k: 'member', object, name };
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private objectProperty(object: Value & { k: 'object' }, name: string): Value {
+    for (const property of [...object.node.properties].reverse()) {
+      if (ts.isPropertyAssignment(property) && propertyNameText(property.name) === name) {
+        const init = property.initializer;
+        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return this.functionValue(object.module, init, name);
+        return this.evaluate(object.module, init);
+      }
+      if (ts.isShorthandPropertyAssignment(property) && property.name.text === name) {
+        return this.evaluate(object.module, property.name);
+      }
+      if (ts.isMethodDeclaration(property) && property.name && propertyNameText(property.name) === name) {
+        return this.functionValue(object.module, property, name);
+      }
+      if (ts.isSpreadAssignment(property)) {
+        const spread = this.member(this.evaluate(object.module, property.expression), name);
+        if (spread.k !== 'unknown') return spread;
+      }
+    }
+    return UNKNOWN;
+  }
+
+  /** The value an import of `name` ('default', '*' or an export name) from `specifierNode` gives. */
+  importValue(module: ParsedModule, specifierNode: ts.Node, name: string): Value {
+    const specifier = literalText(specifierNode);
+    if (specifier === null) return UNKNOWN;
+    const resolved = this.resolver.resolve(module.file, specifier);
+    if (resolved.kind === 'external') {
+      return { k: 'external', pkg: resolved.packageName, path: name === 'default' || name === '*' ? [] : [name] };
+    }
+    if (resolved.kind === 'builtin') {
+      return { k: 'external', pkg: `node:${resolved.name.replace(/\/promises$/, '')}`, path: name === 'default' || name === '*' ? [] : [name] };
+    }
+    if (resolved.kind !== 'internal') return UNKNOWN;
+    if (name === '*') {
+      const exports = this.exportsOf(resolved.file);
+      // require() of a CommonJS module gives module.exports itself.
+      return exports.whole ? exports.whole() : { k: 'module', file: resolved.file };
+    }
+    return this.exportOf(resolved.file, name);
+  }
+
+  /** The value of export `name` of a module, following re-exports and CommonJS exports. */
+  exportOf(file: string, name: string): Value {
+    const key = `${file}\0${name}`;
+    if (this.exportGuard.has(key)) return UNKNOWN;
+    this.exportGuard.add(key);
+    try {
+      const exports = this.exportsOf(file);
+      const named = exports.named.get(name);
+      if (named) return named();
+      if (exports.whole) {
+        const whole = exports.whole();
+        return name === 'default' ? whole : this.member(whole, name);
+      }
+      if (name === 'default') return UNKNOWN;
+      const module = this.byFile.get(file);
+      if (!module) return UNKNOWN;
+      for (const specifier of exports.stars) {
+        const resolved = this.resolver.resolve(file, specifier);
+        if (resolved.kind !== 'internal') continue;
+        const value = this.exportOf(resolved.file, name);
+        if (value.k !== 'unknown') return value;
+      }
+      return UNKNOWN;
+    } finally {
+      this.exportGuard.delete(key);
+    }
+  }
+
+  /** Export names and how to evaluate each (lazily). */
+  exportsOf(file: string): ModuleExports {
+    let exports = this.exportsCache.get(file);
+    if (!exports) {
+      const module = this.byFile.get(file);
+      exports = module ? this.collectExports(module) : { named: new Map(), whole: null, stars: [] };
+      this.exportsCache.set(file, exports);
+    }
+    return exports;
+  }
+
+  private collectExports(module: ParsedModule): ModuleExports {
+    const named = new Map<string, () => Value>();
+    let whole: (() => Value) | null = null;
+    const stars: string[] = [];
+    for (const statement of module.source.statements) {
+      if (ts.isExportDeclaration(statement)) {
+        const specifier = literalText(statement.moduleSpecifier);
+        if (!statement.exportClause) {
+          if (specifier !== null) stars.push(specifier);
+        } else if (ts.isNamespaceExport(statement.exportClause)) {
+          const from = statement.moduleSpecifier!;
+          named.set(statement.exportClause.name.text, () => this.importValue(module, from, '*'));
+        } else {
+          for (const element of statement.exportClause.elements) {
+            const exported = propertyNameText(element.name) ?? '';
+            const local = element.propertyName ? (propertyNameText(element.propertyName) ?? '') : exported;
+            if (statement.moduleSpecifier) {
+              const from = statement.moduleSpecifier;
+              named.set(exported, () => this.importValue(module, from, local));
+            } else {
+              named.set(exported, () => this.evaluateLocalName(module, element, local));
+            }
+          }
+        }
+      } else if (ts.isExportAssignment(statement)) {
+        const expression = statement.expression;
+        if (statement.isExportEquals) whole = () => this.evaluate(module, expression);
+        else named.set('default', () => this.evaluate(module, expression));
+      } else if (hasModifier(statement, ts.SyntaxKind.ExportKeyword)) {
+        const isDefault = hasModifier(statement, ts.SyntaxKind.DefaultKeyword);
+        if (ts.isFunctionDeclaration(statement)) {
+          const value = () => this.functionValue(module, statement, statement.name?.text ?? 'default');
+          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), value);
+        } else if (ts.isClassDeclaration(statement)) {
+          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => this.classValue(module, statement));
+        } else if (ts.isVariableStatement(statement)) {
+          for (const declaration of statement.declarationList.declarations) {
+            for (const bound of bindingNames(declaration.name)) {
+              named.set(bound, () => this.evaluateDeclaration(module, bound === nameText(declaration.name) ? declaration : findBindingElement(declaration.name, bound)!, bound));
+            }
+          }
+        } else if (ts.isEnumDeclaration(statement)) {
+          named.set(statement.name.text, () => UNKNOWN);
+        }
+      } else if (ts.isExpressionStatement(statement)) {
+        const assignment = commonJsAssignment(statement.expression);
+        if (assignment?.name === null) {
+          const right = assignment.value;
+          whole = () => this.evaluate(module, right);
+        } else if (assignment) {
+          const right = assignment.value;
+          const exportName = assignment.name;
+          named.set(exportName, () =>
+            ts.isArrowFunction(right) || ts.isFunctionExpression(right) ? this.functionValue(module, right, exportName) : this.evaluate(module, right),
+          );
+        }
+      }
+    }
+    return { named, whole, stars };
+  }
+
+  private evaluateLocalName(module: ParsedModule, at: ts.Node, name: string): Value {
+    const declaration = this.lookup(at, name);
+    return declaration ? this.evaluateDeclaration(module, declaration, name) : UNKNOWN;
+  }
+
+  /** Finds the declaration that binds `name` at `from`, walking out through enclosing scopes. */
+  lookup(from: ts.Node, name: string): ts.Node | undefined {
+    for (let scope: ts.Node | undefined = from.parent; scope; scope = scope.parent) {
+      if (!isScope(scope)) continue;
+      const found = this.scopeDeclarations(scope).get(name);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private scopeDeclarations(scope: ts.Node): Map<string, ts.Node> {
+    let declarations = this.scopeCache.get(scope);
+    if (declarations) return declarations;
+    declarations = new Map();
+    const add = (name: string, node: ts.Node) => {
+      if (!declarations!.has(name)) declarations!.set(name, node);
+    };
+    const addBinding = (name: ts.BindingName, declaration: ts.Node) => {
+      if (ts.isIdentifier(name)) add(name.text, declaration);
+      else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, ts.isIdentifier(element.name) ? element : declaration);
+    };
+    const addStatement = (statement: ts.Node) => {
+      if (ts.isVariableStatement(statement)) {
+        for (const d of statement.declarationList.declarations) addBinding(d.name, d);
+      } else if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isEnumDeclaration(statement)) && statement.name) {
+        add(statement.name.text, statement);
+      } else if (ts.isImportDeclaration(statement) && statement.importClause) {
+        const clause = statement.importClause;
+        if (clause.name) add(clause.name.text, clause);
+        const bindings = clause.namedBindings;
+        if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name.text, bindings);
+        if (bindings && ts.isNamedImports(bindings)) for (const element of bindings.elements) add(element.name.text, element);
+      } else if (ts.isImportEqualsDeclaration(statement)) {
+        add(statement.name.text, statement);
+      }
+    };
+    if (ts.isSourceFile(scope) || ts.isBlock(scope) || ts.isModuleBlock(scope) || ts.isCaseClause(scope) || ts.isDefaultClause(scope)) {
+      for (const statement of scope.statements) addStatement(statement);
+    } else if (isFunctionLike(scope)) {
+      for (const parameter of scope.parameters) addBinding(parameter.name, parameter);
+      if ((ts.isFunctionExpression(scope) || ts.isClassExpression(scope)) && scope.name) add(scope.name.text, scope);
+      if (scope.body && ts.isBlock(scope.body)) for (const statement of scope.body.statements) addStatement(statement);
+    } else if ((ts.isForStatement(scope) || ts.isForOfStatement(scope) || ts.isForInStatement(scope)) && scope.initializer && ts.isVariableDeclarationList(scope.initializer)) {
+      for (const d of scope.initializer.declarations) addBinding(d.name, d);
+    } else if (ts.isCatchClause(scope) && scope.variableDeclaration) {
+      addBinding(scope.variableDeclaration.name, scope.variableDeclaration);
+    }
+    this.scopeCache.set(scope, declarations);
+    return declarations;
+  }
+}
+
+/** The right-hand side of `this.<name> = …` when the statement is that assignment. */
+function thisAssignment(statement: ts.Statement, name: string): ts.Expression | undefined {
+  if (!ts.isExpressionStatement(statement)) return undefined;
+  const expression = statement.expression;
+  if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return undefined;
+  const left = expression.left;
+  if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword && left.name.text === name) return expression.right;
+  return undefined;
+}
+
+function isScope(node: ts.Node): boolean {
+  return (
+    ts.isSourceFile(node) ||
+    ts.isBlock(node) ||
+    ts.isModuleBlock(node) ||
+    ts.isCaseClause(node) ||
+    ts.isDefaultClause(node) ||
+    isFunctionLike(node) ||
+    ts.isForStatement(node) ||
+    ts.isForOfStatement(node) ||
+    ts.isForInStatement(node) ||
+    ts.isCatchClause(node)
+  );
+}
+
+export function propertyNameText(name: ts.PropertyName | ts.ModuleExportName): string | null {
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
+  return null;
+}
+
+function nameText(name: ts.BindingName): string | null {
+  return ts.isIdentifier(name) ? name.text : null;
+}
+
+export function bindingNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  const out: string[] = [];
+  for (const element of name.elements) if (!ts.isOmittedExpression(element)) out.push(...bindingNames(element.name));
+  return out;
+}
+
+function findBindingElement(pattern: ts.BindingName, name: string): ts.Node | undefined {
+  if (ts.isIdentifier(pattern)) return undefined;
+  for (const element of pattern.elements) {
+    if (ts.isOmittedExpression(element)) continue;
+    if (ts.isIdentifier(element.name) && element.name.text === name) return element;
+    const nested = findBindingElement(element.name, name);
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+function functionNameOf(node: ts.FunctionLikeDeclaration): string | null {
+  if (node.name && ts.isIdentifier(node.name)) return node.name.text;
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (ts.isPropertyAssignment(parent)) return propertyNameText(parent.name);
+  return null;
+}
+
+/**
+ * `module.exports = x` (name null), `module.exports.y = x` / `exports.y = x` (name y).
+ */
+export function commonJsAssignment(expression: ts.Expression): { name: string | null; value: ts.Expression } | null {
+  if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return null;
+  const left = expression.left;
+  // `module.exports = exports = router` chains: take the innermost value.
+  let value = expression.right;
+  while (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.EqualsToken) value = value.right;
+  if (isModuleExports(left)) return { name: null, value };
+  if (ts.isPropertyAccessExpression(left) && (isModuleExports(left.expression) || (ts.isIdentifier(left.expression) && left.expression.text === 'exports'))) {
+    return { name: left.name.text, value };
+  }
+  return null;
+}
+
+function isModuleExports(node: ts.Node): boolean {
+  return ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'module' && node.name.text === 'exports';
+}
+
+function isKnex(value: Value): boolean {
+  return value.k === 'external' && value.pkg === 'knex' && value.path[0] === '<instance>';
+}
+
+function isMongoose(value: Value): boolean {
+  return value.k === 'external' && value.pkg === 'mongoose';
+}
+
+function typeOrmEntity(node: ts.ClassLikeDeclaration): Value | null {
+  for (const decorator of ts.getDecorators(node) ?? []) {
+    const expression = decorator.expression;
+    const callee = ts.isCallExpression(expression) ? expression.expression : expression;
+    if (ts.isIdentifier(callee) && callee.text === 'Entity') {
+      const explicit = ts.isCallExpression(expression) ? literalText(expression.arguments[0]) : null;
+      return { k: 'entity', name: explicit ?? node.name?.text ?? 'anonymous', kind: 'typeorm' };
+    }
+  }
+  return null;
+}
+
+function isSequelizeModelClass(node: ts.ClassLikeDeclaration): boolean {
+  for (const clause of node.heritageClauses ?? []) {
+    if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+    for (const type of clause.types) {
+      const text = type.expression.getText();
+      if (text === 'Model' || text.endsWith('.Model')) return true;
+    }
+  }
+  return false;
+}
+
+export function nodeLine(module: ParsedModule, node: ts.Node): number {
+  return lineOf(module, node);
+}

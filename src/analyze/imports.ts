@@ -1,0 +1,192 @@
+import { ts } from 'ts-morph';
+import type { ImportEdge, ImportKind, UnresolvedImport } from '../model/analysis.js';
+import { toRepoPath } from '../util/paths.js';
+import { type ParsedModule, literalText, positionOf } from './parsed-module.js';
+import type { ModuleResolver } from './resolver.js';
+
+export interface ModuleImports {
+  edges: ImportEdge[];
+  unresolved: UnresolvedImport[];
+  externals: Set<string>;
+  builtins: Set<string>;
+  format: 'esm' | 'cjs';
+}
+
+interface RawImport {
+  node: ts.Node;
+  specifierNode: ts.Expression;
+  kind: ImportKind;
+  names: string[];
+  /** Local names the import binds; used to decide whether it is only used as a type. */
+  locals: string[];
+  declaredTypeOnly: boolean;
+}
+
+/** Every dependency a module has, resolved to files, packages or built-ins. */
+export function extractImports(module: ParsedModule, root: string, resolver: ModuleResolver): ModuleImports {
+  const raw: RawImport[] = [];
+  let esm = false;
+  let cjs = false;
+  const source = module.source;
+
+  for (const statement of source.statements) {
+    if (ts.isImportDeclaration(statement)) {
+      esm = true;
+      const clause = statement.importClause;
+      const names: string[] = [];
+      const locals: string[] = [];
+      let allTypes = clause?.isTypeOnly ?? false;
+      if (clause) {
+        if (clause.name) {
+          names.push('default');
+          locals.push(clause.name.text);
+        }
+        const bindings = clause.namedBindings;
+        if (bindings && ts.isNamespaceImport(bindings)) {
+          names.push('*');
+          locals.push(bindings.name.text);
+        } else if (bindings && ts.isNamedImports(bindings)) {
+          const elements = bindings.elements;
+          if (!clause.isTypeOnly && !clause.name && elements.length > 0 && elements.every((e) => e.isTypeOnly)) allTypes = true;
+          for (const element of elements) {
+            names.push((element.propertyName ?? element.name).text);
+            if (!element.isTypeOnly) locals.push(element.name.text);
+          }
+        }
+      }
+      raw.push({ node: statement, specifierNode: statement.moduleSpecifier, kind: 'import', names, locals, declaredTypeOnly: allTypes });
+    } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier) {
+      esm = true;
+      const clause = statement.exportClause;
+      const names = !clause ? ['*'] : ts.isNamespaceExport(clause) ? ['*'] : clause.elements.map((e) => (e.propertyName ?? e.name).text);
+      const typeOnly = statement.isTypeOnly || (clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly));
+      raw.push({ node: statement, specifierNode: statement.moduleSpecifier, kind: 'export-from', names, locals: [], declaredTypeOnly: typeOnly });
+    } else if (ts.isImportEqualsDeclaration(statement) && ts.isExternalModuleReference(statement.moduleReference)) {
+      raw.push({
+        node: statement,
+        specifierNode: statement.moduleReference.expression,
+        kind: 'import-equals',
+        names: ['*'],
+        locals: [statement.name.text],
+        declaredTypeOnly: statement.isTypeOnly,
+      });
+    } else if (ts.isExportDeclaration(statement) || ts.isExportAssignment(statement)) {
+      esm = esm || !(ts.isExportAssignment(statement) && statement.isExportEquals);
+    } else if (ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+      esm = true;
+    }
+  }
+
+  // Calls anywhere in the file: require, require.resolve, import().
+  const unresolved: UnresolvedImport[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const arg = node.arguments[0];
+      let kind: ImportKind | null = null;
+      if (ts.isIdentifier(callee) && callee.text === 'require' && node.arguments.length === 1) kind = 'require';
+      else if (callee.kind === ts.SyntaxKind.ImportKeyword) kind = 'dynamic-import';
+      else if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'require' && callee.name.text === 'resolve') {
+        kind = 'require-resolve';
+      }
+      if (kind && arg) {
+        if (kind === 'require') cjs = true;
+        if (literalText(arg) === null) {
+          const { line, column } = positionOf(module, arg);
+          unresolved.push({ file: module.path, line, column, specifier: arg.getText(source), reason: 'non-literal' });
+        } else {
+          const binding = requireBinding(node);
+          raw.push({ node, specifierNode: arg, kind, names: binding.names, locals: binding.locals, declaredTypeOnly: false });
+        }
+      }
+    } else if (ts.isExpressionStatement(node) && isModuleExportsAssignment(node.expression)) {
+      cjs = true;
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(source, visit);
+
+  const valueNames = module.language === 'ts' ? collectValueReferences(source) : null;
+  const edges: ImportEdge[] = [];
+  const externals = new Set<string>();
+  const builtins = new Set<string>();
+  for (const entry of raw) {
+    const specifier = literalText(entry.specifierNode)!;
+    const resolved = resolver.resolve(module.file, specifier);
+    const { line, column } = positionOf(module, entry.node);
+    if (resolved.kind === 'external') {
+      if (!entry.declaredTypeOnly) externals.add(resolved.packageName);
+    } else if (resolved.kind === 'builtin') {
+      builtins.add(resolved.name);
+    } else if (resolved.kind === 'internal') {
+      const usedAsValue =
+        entry.kind !== 'import' || entry.locals.length === 0 || valueNames === null || entry.locals.some((local) => valueNames.has(local));
+      edges.push({
+        from: module.path,
+        to: toRepoPath(root, resolved.file),
+        kind: entry.kind,
+        specifier,
+        line,
+        typeOnly: entry.declaredTypeOnly || !usedAsValue,
+        names: [...new Set(entry.names)].sort(),
+      });
+    } else if (resolved.kind === 'missing') {
+      unresolved.push({ file: module.path, line, column, specifier, reason: 'missing-file' });
+    }
+  }
+  return { edges, unresolved, externals, builtins, format: esm || !cjs ? 'esm' : 'cjs' };
+}
+
+function requireBinding(call: ts.CallExpression): { names: string[]; locals: string[] } {
+  const parent = call.parent;
+  if (ts.isVariableDeclaration(parent)) {
+    if (ts.isIdentifier(parent.name)) return { names: ['*'], locals: [parent.name.text] };
+    if (ts.isObjectBindingPattern(parent.name)) {
+      const names: string[] = [];
+      const locals: string[] = [];
+      for (const element of parent.name.elements) {
+        const key = element.propertyName ?? element.name;
+        if (ts.isIdentifier(key)) names.push(key.text);
+        if (ts.isIdentifier(element.name)) locals.push(element.name.text);
+      }
+      return { names, locals };
+    }
+  }
+  if (ts.isPropertyAccessExpression(parent) && parent.expression === call) return { names: [parent.name.text], locals: [] };
+  return { names: ['*'], locals: [] };
+}
+
+function isModuleExportsAssignment(expression: ts.Expression): boolean {
+  if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
+  const text = expression.left.getText();
+  return text === 'module.exports' || text.startsWith('module.exports.') || text.startsWith('exports.');
+}
+
+/**
+ * Names referenced in value positions (anything that survives type erasure). An import none of whose
+ * bindings appear here is only used as a type.
+ */
+function collectValueReferences(source: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) return;
+    if (ts.isTypeNode(node) && !ts.isExpressionWithTypeArguments(node)) return;
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) return;
+    if (ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword) return;
+    if (ts.isExpressionWithTypeArguments(node)) {
+      visit(node.expression);
+      return;
+    }
+    if (ts.isIdentifier(node)) {
+      names.add(node.text);
+      return;
+    }
+    if (ts.isExportSpecifier(node)) {
+      if (!node.isTypeOnly && !node.parent.parent.isTypeOnly) names.add((node.propertyName ?? node.name).text);
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(source, visit);
+  return names;
+}

@@ -1,0 +1,67 @@
+import { ts } from 'ts-morph';
+
+/** A parsed source file. Lives only inside analyze/. */
+export interface ParsedModule {
+  /** Absolute path. */
+  file: string;
+  /** Repo-relative POSIX path. */
+  path: string;
+  text: string;
+  source: ts.SourceFile;
+  language: 'ts' | 'js';
+}
+
+export function lineOf(module: ParsedModule, node: ts.Node): number {
+  return module.source.getLineAndCharacterOfPosition(node.getStart(module.source)).line + 1;
+}
+
+export function positionOf(module: ParsedModule, node: ts.Node): { line: number; column: number } {
+  const pos = module.source.getLineAndCharacterOfPosition(node.getStart(module.source));
+  return { line: pos.line + 1, column: pos.character + 1 };
+}
+
+export function scriptKindFor(file: string): ts.ScriptKind {
+  if (file.endsWith('.tsx')) return ts.ScriptKind.TSX;
+  if (file.endsWith('.jsx')) return ts.ScriptKind.JSX;
+  if (/\.[cm]?ts$/.test(file)) return ts.ScriptKind.TS;
+  return ts.ScriptKind.JS;
+}
+
+/** Text of a string-like literal, or null when the node is not one. */
+export function literalText(node: ts.Node | undefined): string | null {
+  if (!node) return null;
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
+  return null;
+}
+
+/** Visits every node below `node` (depth first, in source order). */
+export function forEachDescendant(node: ts.Node, visit: (node: ts.Node) => void): void {
+  const walk = (child: ts.Node): void => {
+    visit(child);
+    ts.forEachChild(child, walk);
+  };
+  ts.forEachChild(node, walk);
+}
+
+export function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {
+  return (
+    ts.isFunctionDeclaration(node) ||
+    ts.isFunctionExpression(node) ||
+    ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isConstructorDeclaration(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node)
+  );
+}
+
+export function isInsideFunction(node: ts.Node): boolean {
+  for (let current = node.parent; current; current = current.parent) {
+    if (isFunctionLike(current)) return true;
+  }
+  return false;
+}
+
+export function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node)?.some((m) => m.kind === kind) ?? false);
+}

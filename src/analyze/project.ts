@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ts } from 'ts-morph';
+import { compareStrings } from '../util/compare.js';
+import { UserError } from '../util/errors.js';
+import { toRepoPath } from '../util/paths.js';
+
+export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
+
+/** Folders that never hold the server's own source. */
+const SKIPPED_DIRS = new Set([
+  'node_modules', 'dist', 'build', 'out', 'coverage', '.git', '.next', '.nuxt', '.cache', '.turbo',
+  'test', 'tests', '__tests__', '__mocks__', 'e2e', 'cypress', 'spec', 'public', 'static', 'vendor',
+  'decomposed', 'tmp', 'temp', 'fixtures',
+]);
+const TEST_FILE = /\.(test|spec|e2e)\.[cm]?[jt]sx?$/;
+const TOOL_CONFIG_FILE = /^(\..*rc|.*\.config|gulpfile|gruntfile|jest\.setup|vitest\.setup|karma\.conf)\.[cm]?[jt]s$/i;
+/** Generated or minified bundles are not the monolith's code and would dominate parse time. */
+export const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
+
+export interface PathMapping {
+  pattern: string;
+  targets: string[];
+}
+
+export interface ProjectLayout {
+  root: string;
+  name: string;
+  dependencies: Record<string, string>;
+  /** Repo-relative tsconfig/jsconfig used, if any. */
+  tsconfig: string | null;
+  /** Absolute base folder for non-relative specifiers (tsconfig baseUrl), if set. */
+  baseUrl: string | null;
+  /** Absolute folder `paths` targets are relative to. */
+  pathsBase: string;
+  paths: PathMapping[];
+  /** package.json "imports" map (`#alias` specifiers). */
+  packageImports: Record<string, unknown>;
+  /** Absolute paths of the source files to analyse, sorted. */
+  files: string[];
+}
+
+/** Finds the project's configuration and its source files. Reads only; never runs anything. */
+export function discoverProject(dir: string): ProjectLayout {
+  const root = path.resolve(dir);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(root);
+  } catch {
+    throw new UserError('DEC-001', `${dir}: no such folder`, { hint: 'Give the folder of the monolith, e.g. `decompose analyze ./my-app`.' });
+  }
+  if (!stat.isDirectory()) {
+    throw new UserError('DEC-002', `${dir} is a file, not a folder`, { hint: 'Give the folder that holds the monolith, not one of its files.' });
+  }
+  const pkg = readPackageJson(root);
+  const config = readTsConfig(root);
+  const walked = walkSources(root);
+  let files: string[];
+  if (config) {
+    const listed = config.parsed.fileNames.map((f) => path.resolve(f)).filter((f) => isAnalysableFile(root, f));
+    // A tsconfig that covers only TS still leaves JS modules that the app requires; keep both.
+    files = [...new Set([...listed, ...walked.filter((f) => isJsLike(f))])];
+  } else {
+    files = walked;
+  }
+  files.sort(compareStrings);
+  if (files.length === 0) {
+    throw new UserError('DEC-003', `${dir}: no JavaScript or TypeScript sources found`, {
+      hint: 'Run decompose in the folder of an Express app (node_modules, dist, build and tests are skipped).',
+    });
+  }
+  const options = config?.parsed.options ?? {};
+  const configDir = config ? path.dirname(config.file) : root;
+  const pathsBase = (options as { pathsBasePath?: string }).pathsBasePath ?? options.baseUrl ?? configDir;
+  return {
+    root,
+    name: typeof pkg.name === 'string' ? pkg.name : path.basename(root),
+    dependencies: { ...(pkg.devDependencies ?? {}), ...(pkg.dependencies ?? {}) },
+    tsconfig: config ? toRepoPath(root, config.file) : null,
+    baseUrl: options.baseUrl ? path.resolve(options.baseUrl) : null,
+    pathsBase: path.resolve(pathsBase),
+    paths: Object.entries(options.paths ?? {})
+      .map(([pattern, targets]) => ({ pattern, targets: targets as string[] }))
+      .sort((a, b) => compareStrings(a.pattern, b.pattern)),
+    packageImports: pkg.imports && typeof pkg.imports === 'object' ? (pkg.imports as Record<string, unknown>) : {},
+    files,
+  };
+}
+
+interface PackageJson {
+  name?: unknown;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  imports?: unknown;
+}
+
+function readPackageJson(root: string): PackageJson {
+  const file = path.join(root, 'package.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' ? (value as PackageJson) : {};
+  } catch (error) {
+    const { line, column } = jsonErrorPosition(text, error);
+    throw new UserError('DEC-004', `package.json is not valid JSON: ${(error as Error).message}`, {
+      position: { file, line, column },
+      hint: 'Fix the JSON syntax in package.json.',
+    });
+  }
+}
+
+function jsonErrorPosition(text: string, error: unknown): { line?: number; column?: number } {
+  const match = /position (\d+)/.exec(String((error as Error).message));
+  if (!match) return {};
+  const offset = Number(match[1]);
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+interface LoadedConfig {
+  file: string;
+  parsed: ts.ParsedCommandLine;
+}
+
+function readTsConfig(root: string): LoadedConfig | null {
+  const file = ['tsconfig.json', 'jsconfig.json'].map((name) => path.join(root, name)).find((f) => fs.existsSync(f));
+  if (!file) return null;
+  const read = ts.readConfigFile(file, (f) => ts.sys.readFile(f));
+  if (read.error) throw configError(root, file, read.error);
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(file), { allowJs: path.basename(file) === 'jsconfig.json' || undefined }, file);
+  // Option-level complaints (deprecations, unknown options) do not stop an analysis; unreadable files do.
+  const fatal = parsed.errors.find((d) => d.code === 5083 || d.code === 6053 || (d.code >= 1000 && d.code < 1500));
+  if (fatal) throw configError(root, file, fatal);
+  return { file, parsed };
+}
+
+function configError(root: string, file: string, diagnostic: ts.Diagnostic): UserError {
+  const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+  let line: number | undefined;
+  let column: number | undefined;
+  const where = diagnostic.file ?? (diagnostic.start !== undefined ? ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest) : undefined);
+  if (where && diagnostic.start !== undefined) {
+    const pos = where.getLineAndCharacterOfPosition(diagnostic.start);
+    line = pos.line + 1;
+    column = pos.character + 1;
+  }
+  const shown = diagnostic.file ? diagnostic.file.fileName : file;
+  return new UserError('DEC-005', `${path.relative(root, shown) || shown}: invalid configuration: ${message}`, {
+    position: { file: shown, line, column },
+    hint: 'Fix the tsconfig/jsconfig (or the file it extends), or remove it to let decompose find sources itself.',
+  });
+}
+
+function isJsLike(file: string): boolean {
+  return /\.[cm]?jsx?$/.test(file);
+}
+
+function isAnalysableFile(root: string, file: string): boolean {
+  if (file.endsWith('.d.ts') || file.endsWith('.d.mts') || file.endsWith('.d.cts')) return false;
+  if (!SOURCE_EXTENSIONS.includes(path.extname(file))) return false;
+  const rel = toRepoPath(root, file);
+  if (rel.startsWith('..')) return false;
+  const parts = rel.split('/');
+  if (parts.slice(0, -1).some((p) => SKIPPED_DIRS.has(p) || p.startsWith('.'))) return false;
+  const base = parts.at(-1) ?? '';
+  return !TEST_FILE.test(base) && !(parts.length === 1 && TOOL_CONFIG_FILE.test(base));
+}
+
+/** Lists source files below root, following no symlinked folder twice (loops are common in monorepos). */
+function walkSources(root: string): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const visit = (dir: string): void => {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const target = fs.statSync(full);
+          isDir = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          continue;
+        }
+      }
+      if (isDir) {
+        if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.')) visit(full);
+      } else if (isFile && isAnalysableFile(root, full)) {
+        found.push(full);
+      }
+    }
+  };
+  visit(root);
+  return found;
+}

@@ -1,0 +1,382 @@
+import { ts } from 'ts-morph';
+import type { MountStep, Route, UnresolvedRoute } from '../model/analysis.js';
+import { compareStrings, sortBy } from '../util/compare.js';
+import { type Evaluator, type Value } from './evaluator.js';
+import { type ParsedModule, lineOf, literalText } from './parsed-module.js';
+
+const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
+const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
+const MAX_MOUNT_DEPTH = 32;
+
+type RouterValue = Value & { k: 'router' };
+
+/** Where an event sits in registration order: call-site file and position, then its own position. */
+type OrderKey = [string, number, number];
+
+interface RouterEvent {
+  kind: 'route' | 'use';
+  method: string;
+  module: ParsedModule;
+  call: ts.CallExpression;
+  /** The path argument, if the call has one (routes always; `use` optionally). */
+  pathNode: ts.Expression | undefined;
+  /** Arguments after the path. */
+  args: ts.Expression[];
+  order: OrderKey;
+}
+
+interface PendingParamEvent {
+  paramKey: string;
+  event: Omit<RouterEvent, 'order'>;
+}
+
+export interface RouteTable {
+  routes: Route[];
+  unresolved: UnresolvedRoute[];
+  /** Modules that create a root app or start it listening. */
+  entries: string[];
+}
+
+/**
+ * Builds the full route table: finds every router and app, every registration on them (also through
+ * functions that receive the app as a parameter), and walks the mount tree from each root app so every
+ * route gets its full path and the middleware chain in front of it.
+ */
+export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, entryFile: string | null): RouteTable {
+  const routers = new Map<string, RouterValue>();
+  const events = new Map<string, RouterEvent[]>();
+  const pending: PendingParamEvent[] = [];
+  const bindings = new Map<string, Set<string>>(); // param key -> router ids or other param keys ("param:" prefix)
+  const bindingSites = new Map<string, OrderKey>();
+  const listenModules = new Set<string>();
+  const unresolved: UnresolvedRoute[] = [];
+
+  const addEvent = (router: RouterValue, event: RouterEvent) => {
+    routers.set(router.id, router);
+    const list = events.get(router.id) ?? [];
+    list.push(event);
+    events.set(router.id, list);
+  };
+
+  for (const module of modules) {
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node)) {
+        inspectCall(module, node);
+      }
+      ts.forEachChild(node, visit);
+    };
+    const inspectCall = (module: ParsedModule, call: ts.CallExpression) => {
+      const callee = call.expression;
+      if (ts.isPropertyAccessExpression(callee)) {
+        const method = callee.name.text;
+        if (ROUTER_CALLS.has(method) || method === 'listen') {
+          const target = evaluator.evaluate(module, callee.expression);
+          if (method === 'listen') {
+            if (target.k === 'router') listenModules.add(module.path);
+          } else {
+            const event = toEvent(module, call, method, target);
+            if (event) {
+              const order: OrderKey = [module.path, call.getStart(module.source), 0];
+              if (event.target.k === 'router') addEvent(event.target, { ...event.event, order });
+              else pending.push({ paramKey: paramKey(event.target), event: event.event });
+            }
+          }
+        }
+      }
+      // A function called with a router (or with a parameter that may be one) binds its parameter to it.
+      if (call.arguments.length > 0) {
+        const args = call.arguments.map((a) => (ts.isIdentifier(a) || ts.isPropertyAccessExpression(a) || ts.isCallExpression(a) ? evaluator.evaluate(module, a) : null));
+        if (args.some((a) => a?.k === 'router' || a?.k === 'param')) {
+          const fn = evaluator.evaluate(module, callee);
+          if (fn.k === 'function') {
+            args.forEach((arg, index) => {
+              if (arg?.k !== 'router' && arg?.k !== 'param') return;
+              const key = `${fn.id}#${index}`;
+              const set = bindings.get(key) ?? new Set();
+              set.add(arg.k === 'router' ? arg.id : `param:${paramKey(arg)}`);
+              if (arg.k === 'router') routers.set(arg.id, arg);
+              bindings.set(key, set);
+              bindingSites.set(key, [module.path, call.getStart(module.source), 0]);
+            });
+          }
+        }
+      }
+    };
+    ts.forEachChild(module.source, visit);
+  }
+
+  // Registrations on function parameters land on every router the parameter is bound to.
+  for (const { paramKey: key, event } of pending) {
+    const targets = routersBoundTo(key, bindings);
+    if (targets.size === 0) {
+      unresolved.push({
+        file: event.module.path,
+        line: lineOf(event.module, event.call),
+        reason: `registered on a parameter of a function that is never called with an app or router`,
+      });
+      continue;
+    }
+    const site = bindingSites.get(key) ?? [event.module.path, 0, 0];
+    for (const id of targets) {
+      const router = routers.get(id);
+      if (router) addEvent(router, { ...event, order: [site[0], site[1], event.call.getStart(event.module.source)] });
+    }
+  }
+  for (const list of events.values()) {
+    list.sort((a, b) => compareStrings(a.order[0], b.order[0]) || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+  }
+
+  // Roots: apps nothing mounts (or the routers created in --entry).
+  const mounted = new Set<string>();
+  for (const list of events.values()) {
+    for (const event of list) {
+      if (event.kind !== 'use') continue;
+      for (const arg of flattenArgs(event.module, event.args, evaluator)) {
+        const value = evaluator.evaluate(arg.module, arg.node);
+        if (value.k === 'router') mounted.add(value.id);
+      }
+    }
+  }
+  let roots = [...routers.values()].filter((r) => r.isApp && !mounted.has(r.id));
+  if (entryFile !== null) {
+    const inEntry = [...routers.values()].filter((r) => r.module.path === entryFile && !mounted.has(r.id));
+    roots = inEntry.length > 0 ? inEntry : roots;
+  }
+  roots = sortBy(roots, (r) => r.id);
+
+  const routes: Route[] = [];
+  const reached = new Set<string>();
+  const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[]): void => {
+    if (stack.includes(router.id) || stack.length > MAX_MOUNT_DEPTH) return;
+    reached.add(router.id);
+    const routerMiddleware: Array<{ name: string; scope: string }> = [];
+    for (const event of events.get(router.id) ?? []) {
+      const paths = event.pathNode ? evaluatePaths(event.module, event.pathNode, evaluator) : [''];
+      if (paths === null) {
+        unresolved.push({
+          file: event.module.path,
+          line: lineOf(event.module, event.call),
+          reason: `path \`${event.pathNode!.getText(event.module.source)}\` is not a static string`,
+        });
+        continue;
+      }
+      const args = flattenArgs(event.module, event.args, evaluator);
+      if (event.kind === 'use') {
+        const before: string[] = [];
+        for (const arg of args) {
+          const value = evaluator.evaluate(arg.module, arg.node);
+          if (value.k === 'router') {
+            for (const path of paths) {
+              const step: MountStep = { file: event.module.path, line: lineOf(event.module, event.call), prefix: path };
+              const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, path)).map((m) => m.name);
+              walk(value, joinPath(prefix, path), [...inherited, ...applicable, ...before], [...mounts, step], [...stack, router.id]);
+            }
+          } else if (value.k === 'unknown' && looksLikeRouter(arg.node)) {
+            unresolved.push({
+              file: arg.module.path,
+              line: lineOf(arg.module, arg.node),
+              reason: `mounted value \`${arg.node.getText(arg.module.source)}\` could not be resolved statically`,
+            });
+          } else {
+            const name = middlewareName(arg.module, arg.node);
+            before.push(name);
+            for (const path of paths) routerMiddleware.push({ name, scope: path });
+          }
+        }
+        continue;
+      }
+      if (args.length === 0) continue;
+      const handlerArg = args.at(-1)!;
+      const middleware = args.slice(0, -1).map((a) => middlewareName(a.module, a.node));
+      for (const localPath of paths) {
+        const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, localPath)).map((m) => m.name);
+        routes.push({
+          method: event.method === 'DEL' ? 'DELETE' : event.method,
+          path: joinPath(prefix, localPath),
+          localPath: localPath === '' ? '/' : localPath,
+          file: event.module.path,
+          line: lineOf(event.module, event.call),
+          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator),
+          middleware: [...inherited, ...applicable, ...middleware],
+          mounts,
+        });
+      }
+    }
+  };
+  for (const root of roots) walk(root, '', [], [], []);
+
+  for (const [id, list] of events) {
+    if (reached.has(id)) continue;
+    const router = routers.get(id)!;
+    const routeEvents = list.filter((e) => e.kind === 'route');
+    if (routeEvents.length === 0) continue;
+    unresolved.push({
+      file: router.module.path,
+      line: lineOf(router.module, router.node),
+      reason: `router with ${routeEvents.length} route(s) is never mounted on an app`,
+    });
+  }
+
+  const entries = new Set<string>([...roots.map((r) => r.module.path), ...listenModules]);
+  return {
+    routes: sortBy(routes, (r) => r.path, (r) => r.method, (r) => r.file, (r) => r.line),
+    unresolved: dedupeUnresolved(unresolved),
+    entries: [...entries].sort(compareStrings),
+  };
+}
+
+function toEvent(
+  module: ParsedModule,
+  call: ts.CallExpression,
+  method: string,
+  target: Value,
+): { target: RouterValue | (Value & { k: 'param' }); event: Omit<RouterEvent, 'order'> } | null {
+  const args = [...call.arguments];
+  if (target.k === 'route-chain') {
+    if (!HTTP_METHODS.has(method) || args.length === 0) return null;
+    return {
+      target: target.router,
+      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args },
+    };
+  }
+  if (target.k !== 'router' && target.k !== 'param') return null;
+  if (method === 'param') return null;
+  if (method === 'use') {
+    if (args.length === 0) return null;
+    const first = args[0]!;
+    const hasPath = isPathLike(first);
+    return { target, event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? first : undefined, args: hasPath ? args.slice(1) : args } };
+  }
+  // app.get('setting') reads a setting; a route needs a path and at least one handler.
+  if (args.length < 2) return null;
+  if (target.k === 'param' && !isPathLike(args[0]!)) return null;
+  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: args[0], args: args.slice(1) } };
+}
+
+function isPathLike(node: ts.Expression): boolean {
+  if (literalText(node) !== null || ts.isTemplateExpression(node) || ts.isRegularExpressionLiteral(node)) return true;
+  if (ts.isArrayLiteralExpression(node)) return node.elements.length > 0 && node.elements.every((e) => isPathLike(e as ts.Expression));
+  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) return isPathLike(node.left) || isPathLike(node.right);
+  // A constant holding a path: `app.use(API_PREFIX, api)`; identifiers naming routers/middleware are not paths.
+  return (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) && /(path|prefix|base|url|route_?root|mount)$/i.test(node.getText());
+}
+
+function paramKey(value: Value & { k: 'param' }): string {
+  return `${value.fn}#${value.index}`;
+}
+
+function routersBoundTo(key: string, bindings: Map<string, Set<string>>, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(key)) return out;
+  seen.add(key);
+  for (const target of bindings.get(key) ?? []) {
+    if (target.startsWith('param:')) for (const id of routersBoundTo(target.slice(6), bindings, seen)) out.add(id);
+    else out.add(target);
+  }
+  return out;
+}
+
+interface ArgRef {
+  module: ParsedModule;
+  node: ts.Expression;
+}
+
+/** Middleware arrays (inline or held in a constant) count as their elements, in order. */
+function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Evaluator, depth = 0): ArgRef[] {
+  const out: ArgRef[] = [];
+  for (const arg of args) {
+    if (ts.isArrayLiteralExpression(arg)) {
+      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !ts.isOmittedExpression(e)), evaluator, depth + 1));
+      continue;
+    }
+    if (ts.isSpreadElement(arg)) {
+      out.push(...flattenArgs(module, [arg.expression], evaluator, depth + 1));
+      continue;
+    }
+    if (ts.isIdentifier(arg) && depth < 4) {
+      const value = evaluator.evaluate(module, arg);
+      if (value.k === 'array') {
+        out.push(...flattenArgs(value.module, value.items, evaluator, depth + 1));
+        continue;
+      }
+    }
+    out.push({ module, node: arg });
+  }
+  return out;
+}
+
+function evaluatePaths(module: ParsedModule, node: ts.Expression, evaluator: Evaluator): string[] | null {
+  if (ts.isRegularExpressionLiteral(node)) return [node.text];
+  if (ts.isArrayLiteralExpression(node)) {
+    const out: string[] = [];
+    for (const element of node.elements) {
+      const inner = evaluatePaths(module, element as ts.Expression, evaluator);
+      if (inner === null) return null;
+      out.push(...inner);
+    }
+    return out;
+  }
+  const value = evaluator.evaluate(module, node);
+  return value.k === 'string' ? [value.value] : null;
+}
+
+/** Express path join: a router's '/' route answers at the mount prefix itself. */
+export function joinPath(prefix: string, path: string): string {
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  if (path === '' || path === '/') return base === '' ? '/' : base;
+  return `${base}${path.startsWith('/') ? '' : '/'}${path}`;
+}
+
+function scopeApplies(scope: string, path: string): boolean {
+  if (scope === '' || scope === '/') return true;
+  const base = scope.endsWith('/') ? scope.slice(0, -1) : scope;
+  return path === base || path.startsWith(`${base}/`);
+}
+
+function looksLikeRouter(node: ts.Expression): boolean {
+  return /rout|api|controller|app/i.test(node.getText()) && !ts.isCallExpression(node);
+}
+
+function middlewareName(module: ParsedModule, node: ts.Expression): string {
+  if (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) return node.getText(module.source);
+  if (ts.isCallExpression(node)) return node.expression.getText(module.source);
+  if ((ts.isFunctionExpression(node) || ts.isArrowFunction(node)) && node.name) return node.name.getText(module.source);
+  return '<inline>';
+}
+
+function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: Evaluator): Route['handler'] {
+  if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) {
+    return { module: module.path, name: node.name?.text ?? null, line: lineOf(module, node) };
+  }
+  if (ts.isCallExpression(node)) {
+    // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
+    const wrapped = node.arguments.find((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a) || ts.isIdentifier(a) || ts.isPropertyAccessExpression(a));
+    if (wrapped) return describeHandler(module, wrapped, evaluator);
+    const made = evaluator.evaluate(module, node.expression);
+    if (made.k === 'function') {
+      const returned = evaluator.returnValue(made);
+      if (returned.k === 'function') return functionHandler(returned, evaluator);
+    }
+    return { module: module.path, name: node.expression.getText(module.source), line: null };
+  }
+  const value = evaluator.evaluate(module, node);
+  if (value.k === 'function') return functionHandler(value, evaluator);
+  return { module: module.path, name: node.getText(module.source), line: null };
+}
+
+function functionHandler(value: Value & { k: 'function' }, _evaluator: Evaluator): Route['handler'] {
+  return { module: value.module.path, name: value.name, line: lineOf(value.module, value.node) };
+}
+
+function dedupeUnresolved(items: UnresolvedRoute[]): UnresolvedRoute[] {
+  const seen = new Set<string>();
+  const out: UnresolvedRoute[] = [];
+  for (const item of sortBy(items, (i) => i.file, (i) => i.line, (i) => i.reason)) {
+    const key = `${item.file}:${item.line}:${item.reason}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(item);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ANALYSIS_VERSION, type Analysis, AnalysisSchema } from '../model/analysis.js';
+import { stableJson } from '../util/compare.js';
+import { UserError } from '../util/errors.js';
+import { writeChanges } from '../sink/disk-sink.js';
+
+export const DEFAULT_ANALYSIS_FILE = 'decompose-analysis.json';
+export const ANALYSIS_SCHEMA_URL = 'https://decompose.dev/schema/analysis-v1.json';
+
+export function serializeAnalysis(analysis: Analysis): string {
+  return stableJson({ ...analysis, $schema: ANALYSIS_SCHEMA_URL });
+}
+
+/** A file we wrote ourselves: ours to replace. Anything else at that path is the user's. */
+export function isAnalysisFile(content: string): boolean {
+  try {
+    const value = JSON.parse(content) as { generator?: unknown };
+    return value.generator === 'decompose';
+  } catch {
+    return false;
+  }
+}
+
+export function writeAnalysis(analysis: Analysis, file: string, force: boolean): void {
+  const absolute = path.resolve(file);
+  writeChanges([{ path: path.basename(absolute), content: serializeAnalysis(analysis), isOurs: isAnalysisFile }], {
+    root: path.dirname(absolute),
+    force,
+    dryRun: false,
+    onConflict: 'refuse',
+  });
+}
+
+/** Reads and validates an analysis file written by `decompose analyze`. */
+export function readAnalysis(file: string): Analysis {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError('DEC-020', `${file}: cannot read the analysis file`, { hint: 'Run `decompose analyze` first.' });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError('DEC-021', `${file}: not valid JSON: ${(error as Error).message}`, { position: { file } });
+  }
+  const version = (value as { version?: unknown })?.version;
+  if (version !== ANALYSIS_VERSION) {
+    throw new UserError('DEC-022', `${file}: analysis version ${String(version)} is not supported (expected ${ANALYSIS_VERSION})`, {
+      hint: 'Re-run `decompose analyze` with this version of decompose.',
+    });
+  }
+  const parsed = AnalysisSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new UserError('DEC-023', `${file}: not a valid analysis: ${issues[0]}`, { details: issues.slice(1, 10) });
+  }
+  return parsed.data;
+}

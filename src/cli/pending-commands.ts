@@ -1,0 +1,59 @@
+import { ExitCode } from '../util/errors.js';
+import type { CommandRegistry } from './main.js';
+
+interface PendingCommand {
+  name: string;
+  args: string;
+  description: string;
+  examples: string[];
+}
+
+/**
+ * Commands that later work fills in. Until then they say so and fail with exit 2: a stub never pretends to succeed.
+ */
+const pending: PendingCommand[] = [
+  {
+    name: 'plan',
+    args: '[dir]',
+    description: 'propose services and shared libraries, measure them, write decompose.plan.yaml, PLAN.md and plan.html',
+    examples: ['decompose plan --yes', 'decompose plan --refresh', 'decompose plan --compare'],
+  },
+  {
+    name: 'scaffold',
+    args: '[dir]',
+    description: 'write runnable services, a gateway and their deployment files from the plan into decomposed/',
+    examples: ['decompose scaffold', 'decompose scaffold --dry-run'],
+  },
+  {
+    name: 'check',
+    args: '[dir]',
+    description: 'report code that crosses the boundaries agreed in the plan (for CI)',
+    examples: ['decompose check --format github', 'decompose check --baseline .decompose-baseline.json'],
+  },
+  {
+    name: 'verify',
+    args: '[dir]',
+    description: "boot the decomposed system locally and run the monolith's API tests through its gateway",
+    examples: ['decompose verify', 'decompose verify --test-command "npm run test:api"'],
+  },
+  {
+    name: 'metrics',
+    args: '',
+    description: 'compute BCP, ICP, SM, IFN and NED for a partition (Mono2Micro dataset format or a plan)',
+    examples: ['decompose metrics --calls runtime_call_volume.json --partition vertical_cluster_assignment_5.json'],
+  },
+];
+
+export function registerPendingCommands({ program, action }: CommandRegistry): void {
+  for (const spec of pending) {
+    const command = program
+      .command(`${spec.name}${spec.args ? ` ${spec.args}` : ''}`)
+      .description(`${spec.description} (not yet available)`)
+      .allowUnknownOption(true)
+      .addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    action(command, async (_args, output) => {
+      output.error(`decompose ${spec.name} is not yet available in this version.`);
+      return ExitCode.badInput;
+    });
+  }
+}
