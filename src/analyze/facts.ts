@@ -51,7 +51,7 @@ const SQL_TABLES: Array<{ pattern: RegExp; mode: 'read' | 'write'; verb: string 
   { pattern: /\b(?:from|join)\s+[`"[]?([A-Za-z_][\w.]*)/gi, mode: 'read', verb: 'SELECT' },
 ];
 const TIMER_CALLS = new Set(['setInterval']);
-const FS_WRITES = new Set(['writeFile', 'writeFileSync', 'appendFile', 'appendFileSync', 'createWriteStream', 'copyFile', 'copyFileSync', 'rename', 'renameSync', 'outputFile', 'outputFileSync', 'writeJson', 'writeJsonSync']);
+const FS_WRITES = new Set(['mkdir', 'mkdirSync', 'unlink', 'unlinkSync', 'rm', 'rmSync', 'writeFile', 'writeFileSync', 'appendFile', 'appendFileSync', 'createWriteStream', 'copyFile', 'copyFileSync', 'rename', 'renameSync', 'outputFile', 'outputFileSync', 'writeJson', 'writeJsonSync']);
 const MUTATING_METHODS = new Set(['set', 'add', 'push', 'delete', 'clear', 'splice', 'unshift', 'pop', 'shift', 'sort', 'reverse', 'fill']);
 const CACHE_LIBRARIES = new Set(['lru-cache', 'node-cache', 'memory-cache', 'quick-lru', 'cache-manager']);
 
@@ -172,6 +172,9 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator): Module
     else if (ts.isDeleteExpression(node)) target = node.expression;
     else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && MUTATING_METHODS.has(node.expression.name.text)) target = node.expression.expression;
     if (!target) return;
+    // A registry that stores objects it constructs (`m.set(k, new Table(k))`) holds no request data:
+    // every replica builds the same instances.
+    if (ts.isCallExpression(node) && (node.expression as ts.PropertyAccessExpression).name.text === 'set' && isFreshInstance(node.arguments[1], evaluator)) return;
     const root = rootIdentifier(target);
     if (!root) return;
     const declaration = evaluator.lookup(root, root.text);
@@ -239,6 +242,29 @@ function rootIdentifier(node: ts.Node): ts.Identifier | null {
     current = current.expression;
   }
   return ts.isIdentifier(current) ? current : null;
+}
+
+function isFreshInstance(node: ts.Expression | undefined, evaluator: Evaluator): boolean {
+  if (!node) return false;
+  if (ts.isNewExpression(node)) return true;
+  if (!ts.isIdentifier(node)) return false;
+  const declaration = evaluator.lookup(node, node.text);
+  if (!declaration || !ts.isVariableDeclaration(declaration)) return false;
+  if (declaration.initializer && ts.isNewExpression(declaration.initializer)) return true;
+  // `let t = m.get(k); if (!t) { t = new T(); m.set(k, t); }`
+  let scope: ts.Node | undefined = declaration.parent;
+  while (scope && !isFunctionLike(scope) && !ts.isSourceFile(scope)) scope = scope.parent;
+  let assignedNew = false;
+  let assignedOther = false;
+  const visit = (child: ts.Node): void => {
+    if (ts.isBinaryExpression(child) && child.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(child.left) && child.left.text === node.text) {
+      if (ts.isNewExpression(child.right)) assignedNew = true;
+      else assignedOther = true;
+    }
+    ts.forEachChild(child, visit);
+  };
+  if (scope) ts.forEachChild(scope, visit);
+  return assignedNew && !assignedOther;
 }
 
 interface StateCandidate {

@@ -71,7 +71,8 @@ export function discoverProject(dir: string): ProjectLayout {
   }
   const options = config?.parsed.options ?? {};
   const configDir = config ? path.dirname(config.file) : root;
-  const pathsBase = (options as { pathsBasePath?: string }).pathsBasePath ?? options.baseUrl ?? configDir;
+  // TypeScript resolves `paths` against baseUrl when set, else against the folder of the config that declared them.
+  const pathsBase = options.baseUrl ?? (options as { pathsBasePath?: string }).pathsBasePath ?? configDir;
   return {
     root,
     name: typeof pkg.name === 'string' ? pkg.name : path.basename(root),

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { EXPRESS_PACKAGE, writeProject } from '../test-support/temp-project.js';
+import { analyze } from './analyze.js';
+
+const APP = `import express from 'express';\nexport const app = express();\n`;
+
+async function importsOf(files: Record<string, string>) {
+  const dir = writeProject({ 'package.json': EXPRESS_PACKAGE, 'src/app.ts': APP, ...files });
+  const analysis = await analyze({ dir });
+  return analysis;
+}
+
+describe('import forms', () => {
+  it('resolves every ESM and CommonJS form to files, with its kind and names', async () => {
+    const analysis = await importsOf({
+      'src/a.ts': [
+        "import def, { named } from './b';",
+        "import * as ns from './c.js';",
+        "export { x } from './d';",
+        "export * from './e';",
+        "import f = require('./f');",
+        "const g = require('./g');",
+        "const { h1, h2: renamed } = require('./h');",
+        "const lazy = () => import('./lazy');",
+        "const where = require.resolve('./i');",
+        'console.log(def, named, ns, f, g, h1, renamed, lazy, where);',
+      ].join('\n'),
+      'src/b.ts': 'export default 1; export const named = 2;',
+      'src/c.ts': 'export const c = 1;',
+      'src/d.ts': 'export const x = 1;',
+      'src/e.ts': 'export const e = 1;',
+      'src/f.ts': 'export = 1;',
+      'src/g.js': 'module.exports = 1;',
+      'src/h/index.js': 'exports.h1 = 1; exports.h2 = 2;',
+      'src/lazy.ts': 'export default 1;',
+      'src/i.cjs': 'module.exports = {};',
+    });
+    const edges = analysis.imports.filter((e) => e.from === 'src/a.ts').map((e) => [e.to, e.kind, e.names.join(','), e.typeOnly]);
+    expect(edges).toEqual([
+      ['src/b.ts', 'import', 'default,named', false],
+      ['src/c.ts', 'import', '*', false],
+      ['src/d.ts', 'export-from', 'x', false],
+      ['src/e.ts', 'export-from', '*', false],
+      ['src/f.ts', 'import-equals', '*', false],
+      ['src/g.js', 'require', '*', false],
+      ['src/h/index.js', 'require', 'h1,h2', false],
+      ['src/i.cjs', 'require-resolve', '*', false],
+      ['src/lazy.ts', 'dynamic-import', '*', false],
+    ]);
+  });
+
+  it('marks `import type` and imports used only as types as type-only', async () => {
+    const analysis = await importsOf({
+      'src/types.ts': 'export interface User { id: string }\nexport class Repo {}\nexport const value = 1;',
+      'src/a.ts': "import type { User } from './types';\nexport const u: User = { id: '1' };",
+      'src/b.ts': "import { User } from './types';\nexport function f(u: User): User { return u; }",
+      'src/c.ts': "import { Repo } from './types';\nexport const r = new Repo();",
+      'src/d.ts': "import { type User, value } from './types';\nexport const v: User | number = value;",
+      'src/e.ts': "import { Repo } from './types';\nexport class X implements Repo {}",
+    });
+    const typeOnly = Object.fromEntries(analysis.imports.filter((e) => e.to === 'src/types.ts').map((e) => [e.from, e.typeOnly]));
+    expect(typeOnly).toEqual({ 'src/a.ts': true, 'src/b.ts': true, 'src/c.ts': false, 'src/d.ts': false, 'src/e.ts': true });
+  });
+
+  it('maps .js specifiers to .ts files, honours tsconfig paths and package.json imports', async () => {
+    const dir = writeProject({
+      'package.json': JSON.stringify({ name: 'app', dependencies: { express: '4' }, imports: { '#lib/*': './src/lib/*.ts' } }),
+      'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '@shared/*': ['src/shared/*'] }, allowJs: true } }),
+      'src/app.ts': `${APP}import { a } from './util/a.js';\nimport { s } from '@shared/s';\nimport { l } from '#lib/l';\nconsole.log(a, s, l);`,
+      'src/util/a.ts': 'export const a = 1;',
+      'src/shared/s.ts': 'export const s = 1;',
+      'src/lib/l.ts': 'export const l = 1;',
+    });
+    const analysis = await analyze({ dir });
+    expect(analysis.imports.map((e) => e.to)).toEqual(['src/lib/l.ts', 'src/shared/s.ts', 'src/util/a.ts']);
+    expect(analysis.project.tsconfig).toBe('tsconfig.json');
+  });
+
+  it('keeps non-literal and missing specifiers as warnings with file:line, and lists packages and built-ins', async () => {
+    const analysis = await importsOf({
+      'src/a.js': [
+        "const fs = require('node:fs');",
+        "const path = require('path');",
+        "const lodash = require('lodash/fp');",
+        "const scoped = require('@scope/pkg/sub');",
+        'const name = process.argv[2];',
+        'const plugin = require(name);',
+        "const other = require('./plugins/' + name);",
+        "const gone = require('./missing');",
+      ].join('\n'),
+    });
+    expect(analysis.unresolvedImports).toEqual([
+      { file: 'src/a.js', line: 6, column: 24, specifier: 'name', reason: 'non-literal' },
+      { file: 'src/a.js', line: 7, column: 23, specifier: "'./plugins/' + name", reason: 'non-literal' },
+      { file: 'src/a.js', line: 8, column: 14, specifier: './missing', reason: 'missing-file' },
+    ]);
+    const module = analysis.modules.find((m) => m.path === 'src/a.js')!;
+    expect(module.externals).toEqual(['@scope/pkg', 'lodash']);
+    expect(module.builtins).toEqual(['fs', 'path']);
+    expect(module.format).toBe('cjs');
+  });
+
+  it('lists circular dependency groups from runtime imports only', async () => {
+    const analysis = await importsOf({
+      'src/a.ts': "import { b } from './b';\nexport const a = () => b;",
+      'src/b.ts': "import { c } from './c';\nexport const b = () => c;",
+      'src/c.ts': "import { a } from './a';\nexport const c = () => a;",
+      'src/d.ts': "import type { E } from './e';\nexport type D = E;",
+      'src/e.ts': "import type { D } from './d';\nexport type E = D;",
+    });
+    expect(analysis.cycles).toEqual([['src/a.ts', 'src/b.ts', 'src/c.ts']]);
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { EXPRESS_PACKAGE, writeProject } from '../test-support/temp-project.js';
+import { analyze } from './analyze.js';
+
+async function routesOf(files: Record<string, string>, entry?: string) {
+  const analysis = await analyze({ dir: writeProject({ 'package.json': EXPRESS_PACKAGE, ...files }), entry });
+  return { analysis, table: analysis.routes.map((r) => `${r.method} ${r.path}`) };
+}
+
+describe('route table', () => {
+  it('applies mount prefixes through nested routers across modules (ESM, default and named exports)', async () => {
+    const { table, analysis } = await routesOf({
+      'src/app.ts': "import express from 'express';\nimport { api } from './api';\nconst app = express();\napp.use('/api', api);\nexport default app;",
+      'src/api.ts': "import { Router } from 'express';\nimport orders from './orders';\nimport { adminRouter } from './admin';\nexport const api = Router();\napi.use('/orders', orders);\napi.use('/admin', adminRouter);",
+      'src/orders.ts': "import { Router } from 'express';\nconst router = Router();\nrouter.get('/', (req, res) => res.json([]));\nrouter.post('/:id/cancel', (req, res) => res.end());\nexport default router;",
+      'src/admin.ts': "import express from 'express';\nimport reports from './reports';\nexport const adminRouter = express.Router();\nadminRouter.use('/reports', reports);",
+      'src/reports.ts': "import { Router } from 'express';\nconst r = Router();\nr.get('/sales', (q, s) => s.end());\nexport default r;",
+    });
+    expect(table).toEqual(['GET /api/admin/reports/sales', 'GET /api/orders', 'POST /api/orders/:id/cancel']);
+    const cancel = analysis.routes.find((r) => r.path === '/api/orders/:id/cancel')!;
+    expect(cancel.localPath).toBe('/:id/cancel');
+    expect(cancel.mounts.map((m) => m.prefix)).toEqual(['/api', '/orders']);
+    expect(analysis.project.entries).toEqual(['src/app.ts']);
+  });
+
+  it('follows CommonJS module.exports routers, require with and without extension, and index files', async () => {
+    const { table } = await routesOf({
+      'app.js': "const express = require('express');\nconst app = express();\napp.use('/api', require('./routes'));\napp.use('/health', require('./routes/health.js'));\nmodule.exports = app;",
+      'routes/index.js': "const router = require('express').Router();\nrouter.use('/posts', require('./posts'));\nmodule.exports = router;",
+      'routes/posts.js': "const express = require('express');\nconst router = express.Router();\nconst ctrl = require('../controllers/posts');\nrouter.get('/', ctrl.list);\nrouter.get('/:id', ctrl.show);\nmodule.exports = router;",
+      'routes/health.js': "const { Router } = require('express');\nconst router = Router();\nrouter.get('/', (req, res) => res.send('ok'));\nmodule.exports = router;",
+      'controllers/posts.js': 'exports.list = async (req, res) => res.json([]);\nexports.show = async function show(req, res) { res.json({}); };',
+    });
+    expect(table).toEqual(['GET /api/posts', 'GET /api/posts/:id', 'GET /health']);
+  });
+
+  it('handles route chains, router.all, router.param, middleware arrays and named handlers', async () => {
+    const { analysis } = await routesOf({
+      'src/app.ts': [
+        "import express from 'express';",
+        "import { getItem, listItems } from './items';",
+        'const app = express();',
+        'const auth = (req: any, res: any, next: any) => next();',
+        'const guard = [auth, limit(5)];',
+        'function limit(n: number) { return (req: any, res: any, next: any) => next(); }',
+        "app.param('id', (req, res, next) => next());",
+        "app.route('/items').get(listItems).post(guard, (req, res) => res.end());",
+        "app.route('/items/:id').get([auth], getItem);",
+        "app.all('/legacy/*', (req, res) => res.status(410).end());",
+        "app.get('env');",
+        'export default app;',
+      ].join('\n'),
+      'src/items.ts': 'export const listItems = (req: any, res: any) => res.json([]);\nexport async function getItem(req: any, res: any) { res.json({}); }',
+    });
+    const summary = analysis.routes.map((r) => [r.method, r.path, r.handler.module, r.handler.name, r.middleware.join(',')]);
+    expect(summary).toEqual([
+      ['GET', '/items', 'src/items.ts', 'listItems', ''],
+      ['POST', '/items', 'src/app.ts', null, 'auth,limit'],
+      ['GET', '/items/:id', 'src/items.ts', 'getItem', 'auth'],
+      ['ALL', '/legacy/*', 'src/app.ts', null, ''],
+    ]);
+  });
+
+  it('mounts a router returned by a factory under every prefix it is mounted at', async () => {
+    const { table } = await routesOf({
+      'src/app.ts': "import express from 'express';\nimport { makeCrudRouter } from './crud';\nconst app = express();\napp.use('/api/books', makeCrudRouter('books'));\napp.use('/api/authors', makeCrudRouter('authors'));\nexport default app;",
+      'src/crud.ts': "import { Router } from 'express';\nexport function makeCrudRouter(resource: string) {\n  const r = Router();\n  r.get('/', (q, s) => s.json(resource));\n  r.post('/', (q, s) => s.end());\n  return r;\n}",
+    });
+    expect(table).toEqual(['GET /api/authors', 'POST /api/authors', 'GET /api/books', 'POST /api/books']);
+  });
+
+  it('follows routes registered by a function that receives the app, and middleware order', async () => {
+    const { analysis } = await routesOf({
+      'app.js': "const express = require('express');\nconst app = express();\napp.use(express.json());\nrequire('./routes')(app);\napp.listen(3000);",
+      'routes.js': "const users = require('./users');\nmodule.exports = function (app) {\n  app.get('/', (req, res) => res.send('home'));\n  users(app, '/users');\n};",
+      'users.js': "module.exports = (app) => {\n  app.get('/users', (req, res) => res.json([]));\n  app.post('/users', (req, res) => res.end());\n};",
+    });
+    expect(analysis.routes.map((r) => `${r.method} ${r.path} [${r.middleware.join(',')}]`)).toEqual([
+      'GET / [express.json]',
+      'GET /users [express.json]',
+      'POST /users [express.json]',
+    ]);
+  });
+
+  it('resolves constant prefixes and reports prefixes it cannot know', async () => {
+    const { analysis, table } = await routesOf({
+      'src/app.ts': [
+        "import express, { Router } from 'express';",
+        "const API_PREFIX = '/api/v2';",
+        'const app = express();',
+        'const r = Router();',
+        "r.get('/ping', (q, s) => s.end());",
+        'app.use(API_PREFIX, r);',
+        'app.use(process.env.BASE_PATH, r);',
+        'export default app;',
+      ].join('\n'),
+    });
+    expect(table).toEqual(['GET /api/v2/ping']);
+    expect(analysis.unresolvedRoutes).toEqual([{ file: 'src/app.ts', line: 7, reason: 'path `process.env.BASE_PATH` is not a static string' }]);
+  });
+
+  it('lists routers that are never mounted, and applies --entry', async () => {
+    const { analysis } = await routesOf({
+      'src/app.ts': "import express from 'express';\nconst app = express();\napp.get('/a', (q, s) => s.end());\nexport default app;",
+      'src/other.ts': "import express from 'express';\nconst other = express();\nother.get('/b', (q, s) => s.end());",
+      'src/orphan.ts': "import { Router } from 'express';\nconst r = Router();\nr.get('/c', (q, s) => s.end());",
+    }, 'src/app.ts');
+    expect(analysis.routes.map((r) => r.path)).toEqual(['/a']);
+    expect(analysis.unresolvedRoutes.map((u) => u.file)).toEqual(['src/orphan.ts', 'src/other.ts']);
+  });
+
+  it('follows routers through barrel re-exports', async () => {
+    const { table } = await routesOf({
+      'src/app.ts': "import express from 'express';\nimport { users, posts } from './routes';\nconst app = express();\napp.use('/users', users);\napp.use('/posts', posts);\nexport default app;",
+      'src/routes/index.ts': "export * from './users';\nexport { default as posts } from './posts';",
+      'src/routes/users.ts': "import { Router } from 'express';\nexport const users = Router();\nusers.get('/', (q, s) => s.end());",
+      'src/routes/posts.ts': "import { Router } from 'express';\nconst r = Router();\nr.delete('/:id', (q, s) => s.end());\nexport default r;",
+    });
+    expect(table).toEqual(['DELETE /posts/:id', 'GET /users']);
+  });
+});
