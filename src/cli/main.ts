@@ -62,7 +62,15 @@ Examples:
   registerAnalyze(registry);
   registerPendingCommands(registry);
 
-  program.action(() => {
+  program.allowExcessArguments(true).action(() => {
+    const [typed] = program.args;
+    if (typed !== undefined) {
+      const known = program.commands.map((c) => c.name());
+      const nearest = nearestName(typed, known);
+      streams.stderr.write(`error: unknown command '${typed}'${nearest ? `. Did you mean ${nearest}?` : ''}\n(run with --help for usage)\n`);
+      exitCode = ExitCode.badInput;
+      return;
+    }
     streams.stderr.write(
       'decompose: the guided run (no command) is not yet available; run `decompose --help` for the commands that are.\n',
     );
@@ -97,6 +105,30 @@ function reportError(error: unknown, streams: Streams, debug: boolean): number {
   streams.stderr.write(`${red('internal error')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   streams.stderr.write('  This is a bug in decompose; please report it with the command you ran.\n');
   return 70;
+}
+
+/** The closest known name within a small edit distance, for "did you mean" hints. */
+export function nearestName(typed: string, names: string[]): string | null {
+  let best: { name: string; distance: number } | null = null;
+  for (const name of names) {
+    const distance = editDistance(typed.toLowerCase(), name);
+    if (distance <= Math.max(2, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name ?? null;
+}
+
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      previous[j] = Math.min(previous[j]! + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
 }
 
 function defaultStreams(): Streams {
