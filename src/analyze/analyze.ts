@@ -17,7 +17,7 @@ import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { toRepoPath } from '../util/paths.js';
 import { Evaluator, type Value } from './evaluator.js';
-import { type EntityAccess, type EntityDefinition, extractFacts } from './facts.js';
+import { type EntityAccess, type EntityDefinition, SQL_CLIENTS, extractFacts } from './facts.js';
 import { readCoChange } from './git.js';
 import { extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, discoverProject } from './project.js';
@@ -84,13 +84,14 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const envAccesses: Array<{ name: string; module: string; line: number }> = [];
   const hazards: Analysis['hazards'] = [];
   const externalsSeen = new Map<string, string>();
+  const readsSql = SQL_CLIENTS.some((pkg) => pkg in layout.dependencies);
 
   for (const module of modules) {
     const imports = extractImports(module, root, resolver);
     edges.push(...imports.edges);
     unresolvedImports.push(...imports.unresolved);
     for (const pkg of imports.externals) if (!externalsSeen.has(pkg)) externalsSeen.set(pkg, module.path);
-    const facts = extractFacts(module, evaluator);
+    const facts = extractFacts(module, evaluator, { readsSql });
     definitions.push(...facts.definitions);
     accesses.push(...facts.accesses);
     envAccesses.push(...facts.env);
@@ -138,10 +139,31 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     unresolvedRoutes: table.unresolved,
     entities: buildEntities(definitions, accesses),
     env: buildEnv(envAccesses),
-    hazards: sortBy(hazards, (h) => h.file, (h) => h.line, (h) => h.column, (h) => h.kind),
+    hazards: sortBy(hazardsInServer(hazards, table.entries, runtimeEdges), (h) => h.file, (h) => h.line, (h) => h.column, (h) => h.kind),
     coChange,
     diagnostics: sortBy(diagnostics, (d) => d.file, (d) => d.line),
   };
+}
+
+/**
+ * Replicas only run what the server loads: hazards in scripts and tools that no entry reaches (a `bin/`
+ * scaffolder, a seed script) are not scale-out hazards. Without a known entry every hazard is kept.
+ */
+function hazardsInServer(hazards: Analysis['hazards'], entries: string[], edges: ImportEdge[]): Analysis['hazards'] {
+  if (entries.length === 0) return hazards;
+  const next = new Map<string, string[]>();
+  for (const edge of edges) next.set(edge.from, [...(next.get(edge.from) ?? []), edge.to]);
+  const reached = new Set(entries);
+  const queue = [...entries];
+  while (queue.length > 0) {
+    for (const to of next.get(queue.pop()!) ?? []) {
+      if (!reached.has(to)) {
+        reached.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  return hazards.filter((h) => reached.has(h.file));
 }
 
 function parseModule(root: string, file: string, diagnostics: Diagnostic[]): ParsedModule | null {

@@ -26,6 +26,7 @@ export type Value =
 
 export const UNKNOWN: Value = { k: 'unknown' };
 
+const CHAINABLE_ROUTER_METHODS = new Set(['use', 'get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all', 'param', 'set', 'enable', 'disable', 'engine']);
 const GLOBALS = new Set(['process', 'global', 'globalThis', 'setInterval', 'setTimeout', 'console', 'Buffer']);
 const ENTITY_FACTORY_CALLS: Record<string, EntityKind> = { table: 'store', collection: 'mongodb' };
 const REPOSITORY_GETTERS = new Set(['getRepository', 'getMongoRepository', 'getTreeRepository', 'getCustomRepository']);
@@ -49,6 +50,7 @@ export class Evaluator {
   private readonly exportsCache = new Map<string, ModuleExports>();
   private readonly exportGuard = new Set<string>();
   private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
+  private bindings: Map<ts.Node, Value> | null = null;
 
   constructor(
     modules: ParsedModule[],
@@ -63,7 +65,8 @@ export class Evaluator {
 
   /** Evaluates an expression of `module`. */
   evaluate(module: ParsedModule, node: ts.Node): Value {
-    const cached = this.cache.get(node);
+    const bound = this.bindings !== null;
+    const cached = bound ? undefined : this.cache.get(node);
     if (cached) return cached;
     if (this.inProgress.has(node)) return UNKNOWN;
     this.inProgress.add(node);
@@ -73,8 +76,70 @@ export class Evaluator {
     } finally {
       this.inProgress.delete(node);
     }
-    this.cache.set(node, value);
+    if (!bound) this.cache.set(node, value);
     return value;
+  }
+
+  /**
+   * Evaluates with some declarations bound to given values, e.g. the parameter of a forEach callback bound
+   * to one element of the array it iterates. Nothing evaluated this way is cached.
+   */
+  evaluateWith(module: ParsedModule, node: ts.Node, bindings: Map<ts.Node, Value>): Value {
+    if (bindings.size === 0) return this.evaluate(module, node);
+    const previous = this.bindings;
+    this.bindings = new Map([...(previous ?? []), ...bindings]);
+    try {
+      return this.evaluate(module, node);
+    } finally {
+      this.bindings = previous;
+    }
+  }
+
+  /**
+   * For a node inside `xs.forEach((x) => …)`, `xs.map(…)` or `for (const x of xs)` where `xs` is a known
+   * array: one set of bindings per element. A single empty set when the node is in no such loop.
+   */
+  loopBindings(module: ParsedModule, node: ts.Node): Array<Map<ts.Node, Value>> {
+    let sets: Array<Map<ts.Node, Value>> = [new Map()];
+    for (let current = node.parent; current; current = current.parent) {
+      let declaration: ts.Node | undefined;
+      let iterated: ts.Expression | undefined;
+      if ((ts.isArrowFunction(current) || ts.isFunctionExpression(current)) && ts.isCallExpression(current.parent) && current.parent.arguments[0] === current) {
+        const call = current.parent;
+        if (ts.isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
+          declaration = current.parameters[0];
+          iterated = call.expression.expression;
+        }
+      } else if (ts.isForOfStatement(current) && ts.isVariableDeclarationList(current.initializer)) {
+        declaration = current.initializer.declarations[0];
+        iterated = current.expression;
+      }
+      if (!declaration || !iterated) continue;
+      const elements = this.arrayElements(module, iterated);
+      if (elements === null) continue;
+      const target = ts.isParameter(declaration) || ts.isVariableDeclaration(declaration) ? declaration : undefined;
+      if (!target || !ts.isIdentifier(target.name)) continue;
+      const next: Array<Map<ts.Node, Value>> = [];
+      for (const set of sets) for (const element of elements) next.push(new Map([...set, [target, element]]));
+      sets = next;
+    }
+    return sets;
+  }
+
+  private arrayElements(module: ParsedModule, node: ts.Expression): Value[] | null {
+    const value = this.evaluate(module, node);
+    if (value.k !== 'array') return null;
+    const out: Value[] = [];
+    for (const item of value.items) {
+      if (ts.isSpreadElement(item)) {
+        const inner = this.arrayElements(value.module, item.expression);
+        if (inner === null) return null;
+        out.push(...inner);
+      } else {
+        out.push(this.evaluate(value.module, item));
+      }
+    }
+    return out;
   }
 
   private evaluateUncached(module: ParsedModule, node: ts.Node): Value {
@@ -144,6 +209,8 @@ export class Evaluator {
 
   private evaluateIdentifier(module: ParsedModule, node: ts.Identifier): Value {
     const declaration = this.lookup(node, node.text);
+    const bound = declaration && this.bindings?.get(declaration);
+    if (bound) return bound;
     if (!declaration) {
       if (node.text === 'undefined') return UNKNOWN;
       if (GLOBALS.has(node.text)) return { k: 'external', pkg: '<global>', path: [node.text] };
@@ -278,7 +345,8 @@ export class Evaluator {
     }
     if (callee.kind === ts.SyntaxKind.ImportKeyword) return UNKNOWN;
     const calleeName = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : null;
-    const firstText = literalText(first);
+    const firstValue = first && !ts.isObjectLiteralExpression(first) && !ts.isArrowFunction(first) ? this.evaluate(module, first) : UNKNOWN;
+    const firstText = literalText(first) ?? (firstValue.k === 'string' ? firstValue.value : null);
     // Entity declarations are recognised by their shape, whatever the receiver is called.
     if (calleeName && firstText !== null && ts.isPropertyAccessExpression(callee)) {
       const kind = ENTITY_FACTORY_CALLS[calleeName];
@@ -315,6 +383,8 @@ export class Evaluator {
         if (object.k === 'router' && target.name === 'route') {
           return { k: 'route-chain', router: object, paths: node.arguments?.[0], node };
         }
+        // Express router and app methods return the router, so registrations chain.
+        if (object.k === 'router' && CHAINABLE_ROUTER_METHODS.has(target.name) && !(target.name === 'get' && (node.arguments?.length ?? 0) < 2)) return object;
         if (object.k === 'route-chain') return object;
         return UNKNOWN;
       }

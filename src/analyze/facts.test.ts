@@ -4,8 +4,8 @@ import { analyze, isSecretLike } from './analyze.js';
 
 const APP = "const express = require('express');\nmodule.exports = express();\n";
 
-async function analyzeFiles(files: Record<string, string>) {
-  return analyze({ dir: writeProject({ 'package.json': '{"name":"x"}', 'app.js': APP, ...files }) });
+async function analyzeFiles(files: Record<string, string>, dependencies: Record<string, string> = { express: '4', pg: '8' }) {
+  return analyze({ dir: writeProject({ 'package.json': JSON.stringify({ name: 'x', dependencies }), 'app.js': APP, ...files }) });
 }
 
 function ownership(analysis: Awaited<ReturnType<typeof analyze>>) {
@@ -130,5 +130,44 @@ describe('registries', () => {
       'data.js': 'const seen = new Map();\nexports.remember = (id, row) => { seen.set(id, row); };',
     });
     expect(analysis.hazards.map((h) => `${h.kind} ${h.file}:${h.line}`)).toEqual(['module-state data.js:1']);
+  });
+});
+
+describe('real-world patterns (each from a public app that once fooled the analyzer)', () => {
+  it('ignores SQL-looking strings in a project without a SQL client', async () => {
+    const analysis = await analyzeFiles({ 'qb.js': "exports.q = () => fetch('https://qb.example/query?q=' + 'select * from Customer');" }, { express: '4' });
+    expect(analysis.entities).toEqual([]);
+  });
+
+  it('takes a collection name held in a constant', async () => {
+    const analysis = await analyzeFiles({ 'rag.js': "const CHUNKS = 'rag_chunks';\nexports.find = (db) => db.collection(CHUNKS).find({});" });
+    expect(analysis.entities.map((e) => [e.name, e.readers])).toEqual([['rag_chunks', ['rag.js']]]);
+  });
+
+  it('does not flag multer memory storage, lazy singletons, server handles or init flags; flags in-memory rate limits', async () => {
+    const analysis = await analyzeFiles({
+      'upload.js': "const multer = require('multer');\nexports.upload = multer({ storage: multer.memoryStorage() });",
+      'client.js': 'let client = null;\nlet ready = false;\nexports.get = () => { if (!client) client = create(); ready = true; return client; };\nfunction create() { return {}; }',
+      'index.js': "const app = require('./app');\nrequire('./limits');\nlet server;\nPromise.resolve().then(() => { server = app.listen(3000); });",
+      'limits.js': "const rateLimit = require('express-rate-limit');\nexports.authLimiter = rateLimit({ windowMs: 60000, max: 5 });",
+    });
+    expect(analysis.hazards.map((h) => `${h.kind} ${h.file}:${h.line}`)).toEqual(['module-state limits.js:2']);
+  });
+});
+
+describe('what counts as the server', () => {
+  it('reports hazards only in modules the app loads, and skips nested packages', async () => {
+    const analysis = await analyze({
+      dir: writeProject({
+        'package.json': JSON.stringify({ dependencies: { express: '4' } }),
+        'src/app.js': "const express = require('express');\nconst jobs = require('./jobs');\nconst app = express();\napp.listen(3000);",
+        'src/jobs.js': 'setInterval(() => {}, 1000);',
+        'bin/scaffold.js': "const fs = require('fs');\nfs.writeFileSync('x', 'y');",
+        'client/package.json': '{}',
+        'client/src/store.js': "import a from './a';\nexport default a;",
+      }),
+    });
+    expect(analysis.hazards.map((h) => `${h.kind} ${h.file}`)).toEqual(['timer src/jobs.js']);
+    expect(analysis.modules.map((m) => m.path)).toEqual(['bin/scaffold.js', 'src/app.js', 'src/jobs.js']);
   });
 });

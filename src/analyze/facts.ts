@@ -59,7 +59,15 @@ const CACHE_LIBRARIES = new Set(['lru-cache', 'node-cache', 'memory-cache', 'qui
  * One pass over a module for everything that is not an import or a route: entity definitions and
  * reads/writes, `process.env` reads, and the state that breaks when the app runs as several replicas.
  */
-export function extractFacts(module: ParsedModule, evaluator: Evaluator): ModuleFacts {
+export interface FactOptions {
+  /** Raw SQL strings count as data access only in projects that use a SQL client. */
+  readsSql: boolean;
+}
+
+/** Packages whose presence means SQL strings in the code are really run against a database. */
+export const SQL_CLIENTS = ['pg', 'pg-promise', 'postgres', 'mysql', 'mysql2', 'sqlite3', 'better-sqlite3', 'mssql', 'oracledb', 'tedious', 'knex', 'sequelize', 'typeorm', 'slonik', '@prisma/client', 'sql.js', '@neondatabase/serverless', '@vercel/postgres', 'kysely', 'drizzle-orm'];
+
+export function extractFacts(module: ParsedModule, evaluator: Evaluator, options: FactOptions = { readsSql: true }): ModuleFacts {
   const facts: ModuleFacts = { definitions: [], accesses: [], env: [], hazards: [] };
   const stateCandidates = moduleLevelState(module, evaluator);
   const reportedState = new Set<ts.Node>();
@@ -75,7 +83,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator): Module
     if (ts.isVariableDeclaration(node) && !ts.isIdentifier(node.name) && node.initializer && isProcessEnv(evaluator.evaluate(module, node.initializer))) {
       for (const name of bindingNames(node.name)) facts.env.push({ name, module: module.path, line: positionOf(module, node).line });
     }
-    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node)) inspectSql(node);
+    if (options.readsSql && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node))) inspectSql(node);
     if (ts.isClassDeclaration(node)) inspectClass(node);
     if (isInsideFunction(node) && stateCandidates.size > 0) inspectMutation(node);
     ts.forEachChild(node, visit);
@@ -128,7 +136,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator): Module
       hazard('timer', node, null, 'a cron job inside the web process runs once per replica; run it as one scheduled job instead.');
     } else if ((pkg === 'node:fs' || pkg === 'fs-extra' || pkg === 'graceful-fs') && FS_WRITES.has(last)) {
       hazard('local-disk', node, null, "writes to the container's local disk: other replicas cannot see the file and it is lost on restart; use object storage or a volume.");
-    } else if (pkg === 'multer' && (target.path.length === 0 || last === 'diskStorage') && (last === 'diskStorage' || hasOption(node, 'dest') || hasOption(node, 'storage'))) {
+    } else if (pkg === 'multer' && (last === 'diskStorage' || (target.path.length === 0 && hasOption(node, 'dest')))) {
       hazard('local-disk', node, null, 'uploads are stored on local disk: a replica cannot serve a file another replica received; store uploads in object storage.');
     } else if (pkg === 'express-session' && target.path.length === 0 && !hasOption(node, 'store')) {
       hazard('in-memory-session', node, null, "express-session without a store keeps sessions in this process's memory: a user's next request to another replica is logged out; use a shared store such as Redis.");
@@ -136,6 +144,8 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator): Module
       hazard('in-memory-session', node, null, 'a MemoryStore keeps sessions per process; use a shared store such as Redis.');
     } else if ((pkg === 'socket.io' && (target.path.length === 0 || last === 'Server')) || (pkg === 'ws' && (last === 'Server' || last === 'WebSocketServer'))) {
       hazard('websocket', node, null, 'WebSocket connections and rooms live in one replica: broadcasts miss clients on other replicas; use sticky sessions and a pub/sub adapter (e.g. Redis).');
+    } else if ((pkg === 'express-rate-limit' || pkg === 'express-slow-down') && target.path.length <= 1 && !hasOption(node, 'store')) {
+      hazard('module-state', node, variableNameOf(node), 'the rate limiter counts requests in this process: with N replicas a client gets N times the limit; give it a shared store (e.g. rate-limit-redis).');
     } else if (CACHE_LIBRARIES.has(pkg) && ts.isNewExpression(node) && !isInsideFunction(node)) {
       hazard('in-process-cache', node, variableNameOf(node), 'an in-process cache differs per replica and serves stale data after another replica writes; use a shared cache (Redis) or invalidate across replicas.');
     }
@@ -172,6 +182,9 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator): Module
     else if (ts.isDeleteExpression(node)) target = node.expression;
     else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && MUTATING_METHODS.has(node.expression.name.text)) target = node.expression.expression;
     if (!target) return;
+    // Lazy singletons, server handles and one-way init flags (`client = create()`, `ready = true`) are not
+    // state that diverges between replicas.
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && isInitialisation(node.right)) return;
     // A registry that stores objects it constructs (`m.set(k, new Table(k))`) holds no request data:
     // every replica builds the same instances.
     if (ts.isCallExpression(node) && (node.expression as ts.PropertyAccessExpression).name.text === 'set' && isFreshInstance(node.arguments[1], evaluator)) return;
@@ -242,6 +255,18 @@ function rootIdentifier(node: ts.Node): ts.Identifier | null {
     current = current.expression;
   }
   return ts.isIdentifier(current) ? current : null;
+}
+
+function isInitialisation(node: ts.Expression): boolean {
+  let inner = node;
+  while (ts.isAwaitExpression(inner) || ts.isParenthesizedExpression(inner) || ts.isAsExpression(inner)) inner = inner.expression;
+  return (
+    ts.isCallExpression(inner) ||
+    ts.isNewExpression(inner) ||
+    inner.kind === ts.SyntaxKind.TrueKeyword ||
+    inner.kind === ts.SyntaxKind.NullKeyword ||
+    (ts.isIdentifier(inner) && inner.text === 'undefined')
+  );
 }
 
 function isFreshInstance(node: ts.Expression | undefined, evaluator: Evaluator): boolean {

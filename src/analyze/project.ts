@@ -57,9 +57,10 @@ export function discoverProject(dir: string): ProjectLayout {
   const walked = walkSources(root);
   let files: string[];
   if (config) {
-    const listed = config.parsed.fileNames.map((f) => path.resolve(f)).filter((f) => isAnalysableFile(root, f));
+    const nested = nestedPackageChecker(root);
+    const listed = config.parsed.fileNames.map((f) => path.resolve(f)).filter((f) => isAnalysableFile(root, f) && !nested(f));
     // A tsconfig that covers only TS still leaves JS modules that the app requires; keep both.
-    files = [...new Set([...listed, ...walked.filter((f) => isJsLike(f))])];
+    files = listed.length === 0 ? walked : [...new Set([...listed, ...walked.filter((f) => isJsLike(f))])];
   } else {
     files = walked;
   }
@@ -137,6 +138,22 @@ function readTsConfig(root: string): LoadedConfig | null {
   // Option-level complaints (deprecations, unknown options) do not stop an analysis; unreadable files do.
   const fatal = parsed.errors.find((d) => d.code === 5083 || d.code === 6053 || (d.code >= 1000 && d.code < 1500));
   if (fatal) throw configError(root, file, fatal);
+  // A "solution" tsconfig lists no files itself and points at the real projects through `references`.
+  if (parsed.fileNames.length === 0 && parsed.projectReferences?.length) {
+    for (const reference of parsed.projectReferences) {
+      const referenced = ts.sys.directoryExists(reference.path) ? path.join(reference.path, 'tsconfig.json') : reference.path;
+      if (!fs.existsSync(referenced)) continue;
+      const child = ts.readConfigFile(referenced, (f) => ts.sys.readFile(f));
+      if (child.error) throw configError(root, referenced, child.error);
+      const childParsed = ts.parseJsonConfigFileContent(child.config, ts.sys, path.dirname(referenced), undefined, referenced);
+      parsed.fileNames.push(...childParsed.fileNames);
+      if (!parsed.options.paths && childParsed.options.paths) {
+        parsed.options.paths = childParsed.options.paths;
+        parsed.options.baseUrl = childParsed.options.baseUrl;
+        (parsed.options as { pathsBasePath?: unknown }).pathsBasePath = (childParsed.options as { pathsBasePath?: unknown }).pathsBasePath;
+      }
+    }
+  }
   return { file, parsed };
 }
 
@@ -155,6 +172,21 @@ function configError(root: string, file: string, diagnostic: ts.Diagnostic): Use
     position: { file: shown, line, column },
     hint: 'Fix the tsconfig/jsconfig (or the file it extends), or remove it to let decompose find sources itself.',
   });
+}
+
+/** True for files below a folder (other than the root) that has its own package.json: another project. */
+function nestedPackageChecker(root: string): (file: string) => boolean {
+  const cache = new Map<string, boolean>();
+  const check = (dir: string): boolean => {
+    if (dir === root || !dir.startsWith(root)) return false;
+    let result = cache.get(dir);
+    if (result === undefined) {
+      result = fs.existsSync(path.join(dir, 'package.json')) || check(path.dirname(dir));
+      cache.set(dir, result);
+    }
+    return result;
+  };
+  return (file) => check(path.dirname(file));
 }
 
 function isJsLike(file: string): boolean {
@@ -205,7 +237,9 @@ function walkSources(root: string): string[] {
         }
       }
       if (isDir) {
-        if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.')) visit(full);
+        // A folder with its own package.json is another project (a client app, a tool), not this server.
+        const nestedPackage = fs.existsSync(path.join(full, 'package.json'));
+        if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.') && !nestedPackage) visit(full);
       } else if (isFile && isAnalysableFile(root, full)) {
         found.push(full);
       }

@@ -118,4 +118,41 @@ describe('route table', () => {
     });
     expect(table).toEqual(['DELETE /posts/:id', 'GET /users']);
   });
+
+  it('follows chained registrations and routers built by a chained expression', async () => {
+    const { table, analysis } = await routesOf({
+      'src/app.ts': "import express from 'express';\nimport routes from './routes';\nconst app = express();\napp.use(routes);\nexport default app;",
+      'src/routes.ts': "import { Router } from 'express';\nimport tags from './tags';\nconst api = Router().use(tags);\nexport default Router().use('/api', api);",
+      'src/tags.ts': "import { Router } from 'express';\nconst r = Router();\nr.all('/posts/*', (q, s, n) => n()).patch('/posts/:id', (q, s) => s.end()).delete('/posts/:id', (q, s) => s.end());\nr.get('/tags', (q, s) => s.end());\nexport default r;",
+    });
+    expect(table).toEqual(['ALL /api/posts/*', 'DELETE /api/posts/:id', 'PATCH /api/posts/:id', 'GET /api/tags']);
+    expect(analysis.unresolvedRoutes).toEqual([]);
+  });
+
+  it('expands route tables iterated with forEach or for-of', async () => {
+    const { table } = await routesOf({
+      'src/app.js': "const express = require('express');\nconst router = require('./routes');\nconst app = express();\napp.use('/v1', router);\nmodule.exports = app;",
+      'src/routes.js': "const express = require('express');\nconst router = express.Router();\nconst defs = [\n  { path: '/auth', route: require('./auth') },\n  { path: '/users', route: require('./users') },\n];\ndefs.forEach((d) => router.use(d.path, d.route));\nfor (const p of ['/a', '/b']) router.get(p, (q, s) => s.end());\nmodule.exports = router;",
+      'src/auth.js': "const router = require('express').Router();\nrouter.post('/login', (q, s) => s.end());\nmodule.exports = router;",
+      'src/users.js': "const router = require('express').Router();\nrouter.route('/:id').get((q, s) => s.end()).delete((q, s) => s.end());\nmodule.exports = router;",
+    });
+    expect(table).toEqual(['GET /v1/a', 'POST /v1/auth/login', 'GET /v1/b', 'DELETE /v1/users/:id', 'GET /v1/users/:id']);
+  });
+
+  it('reads the files of a solution-style tsconfig through its references', async () => {
+    const { table } = await routesOf({
+      'tsconfig.json': JSON.stringify({ files: [], include: [], references: [{ path: './tsconfig.app.json' }] }),
+      'tsconfig.app.json': JSON.stringify({ compilerOptions: { strict: true }, include: ['src/**/*.ts'] }),
+      'src/main.ts': "import express from 'express';\nconst app = express();\napp.get('/health', (q, s) => s.end());\napp.listen(3000);",
+    });
+    expect(table).toEqual(['GET /health']);
+  });
+
+  it('does not report a non-router `use` on a function parameter (passport.use) as an unresolved route', async () => {
+    const { analysis } = await routesOf({
+      'app.js': "const express = require('express');\nconst passport = require('passport');\nconst app = express();\nrequire('./setup-passport')(passport);\napp.get('/', (q, s) => s.end());\nmodule.exports = app;",
+      'setup-passport.js': 'module.exports = function (passport) {\n  passport.use(makeStrategy());\n};\nfunction makeStrategy() { return {}; }',
+    });
+    expect(analysis.unresolvedRoutes).toEqual([]);
+  });
 });

@@ -23,6 +23,8 @@ interface RouterEvent {
   /** Arguments after the path. */
   args: ts.Expression[];
   order: OrderKey;
+  /** Loop variables bound for this registration (one event per element of an iterated route table). */
+  bindings: Map<ts.Node, Value>;
 }
 
 interface PendingParamEvent {
@@ -70,16 +72,17 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
       if (ts.isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
         if (ROUTER_CALLS.has(method) || method === 'listen') {
-          const target = evaluator.evaluate(module, callee.expression);
-          if (method === 'listen') {
-            if (target.k === 'router') listenModules.add(module.path);
-          } else {
-            const event = toEvent(module, call, method, target);
-            if (event) {
-              const order: OrderKey = [module.path, call.getStart(module.source), 0];
-              if (event.target.k === 'router') addEvent(event.target, { ...event.event, order });
-              else pending.push({ paramKey: paramKey(event.target), event: event.event });
+          for (const bindings of evaluator.loopBindings(module, call)) {
+            const target = evaluator.evaluateWith(module, callee.expression, bindings);
+            if (method === 'listen') {
+              if (target.k === 'router') listenModules.add(module.path);
+              continue;
             }
+            const event = toEvent(module, call, method, target, bindings);
+            if (!event) continue;
+            const order: OrderKey = [module.path, call.getStart(module.source), 0];
+            if (event.target.k === 'router') addEvent(event.target, { ...event.event, order });
+            else pending.push({ paramKey: paramKey(event.target), event: event.event });
           }
         }
       }
@@ -131,8 +134,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
   for (const list of events.values()) {
     for (const event of list) {
       if (event.kind !== 'use') continue;
-      for (const arg of flattenArgs(event.module, event.args, evaluator)) {
-        const value = evaluator.evaluate(arg.module, arg.node);
+      for (const arg of flattenArgs(event.module, event.args, evaluator, event.bindings)) {
+        const value = evaluator.evaluateWith(arg.module, arg.node, arg.bindings);
         if (value.k === 'router') mounted.add(value.id);
       }
     }
@@ -151,7 +154,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     reached.add(router.id);
     const routerMiddleware: Array<{ name: string; scope: string }> = [];
     for (const event of events.get(router.id) ?? []) {
-      const paths = event.pathNode ? evaluatePaths(event.module, event.pathNode, evaluator) : [''];
+      const paths = event.pathNode ? evaluatePaths(event.module, event.pathNode, evaluator, event.bindings) : [''];
       if (paths === null) {
         unresolved.push({
           file: event.module.path,
@@ -160,11 +163,11 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
         });
         continue;
       }
-      const args = flattenArgs(event.module, event.args, evaluator);
+      const args = flattenArgs(event.module, event.args, evaluator, event.bindings);
       if (event.kind === 'use') {
         const before: string[] = [];
         for (const arg of args) {
-          const value = evaluator.evaluate(arg.module, arg.node);
+          const value = evaluator.evaluateWith(arg.module, arg.node, arg.bindings);
           if (value.k === 'router') {
             for (const path of paths) {
               const step: MountStep = { file: event.module.path, line: lineOf(event.module, event.call), prefix: path };
@@ -196,7 +199,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
           localPath: localPath === '' ? '/' : localPath,
           file: event.module.path,
           line: lineOf(event.module, event.call),
-          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator),
+          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, handlerArg.bindings),
           middleware: [...inherited, ...applicable, ...middleware],
           mounts,
         });
@@ -230,13 +233,14 @@ function toEvent(
   call: ts.CallExpression,
   method: string,
   target: Value,
+  bindings: Map<ts.Node, Value>,
 ): { target: RouterValue | (Value & { k: 'param' }); event: Omit<RouterEvent, 'order'> } | null {
   const args = [...call.arguments];
   if (target.k === 'route-chain') {
     if (!HTTP_METHODS.has(method) || args.length === 0) return null;
     return {
       target: target.router,
-      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args },
+      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args, bindings },
     };
   }
   if (target.k !== 'router' && target.k !== 'param') return null;
@@ -245,12 +249,14 @@ function toEvent(
     if (args.length === 0) return null;
     const first = args[0]!;
     const hasPath = isPathLike(first);
-    return { target, event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? first : undefined, args: hasPath ? args.slice(1) : args } };
+    // `passport.use(strategy)` on a parameter is not a mount: a mount has a path or something router-like.
+    if (target.k === 'param' && !hasPath && !args.some((a) => looksLikeRouter(a))) return null;
+    return { target, event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? first : undefined, args: hasPath ? args.slice(1) : args, bindings } };
   }
   // app.get('setting') reads a setting; a route needs a path and at least one handler.
   if (args.length < 2) return null;
   if (target.k === 'param' && !isPathLike(args[0]!)) return null;
-  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: args[0], args: args.slice(1) } };
+  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: args[0], args: args.slice(1), bindings } };
 }
 
 function isPathLike(node: ts.Expression): boolean {
@@ -279,44 +285,45 @@ function routersBoundTo(key: string, bindings: Map<string, Set<string>>, seen = 
 interface ArgRef {
   module: ParsedModule;
   node: ts.Expression;
+  bindings: Map<ts.Node, Value>;
 }
 
 /** Middleware arrays (inline or held in a constant) count as their elements, in order. */
-function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Evaluator, depth = 0): ArgRef[] {
+function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Evaluator, bindings: Map<ts.Node, Value>, depth = 0): ArgRef[] {
   const out: ArgRef[] = [];
   for (const arg of args) {
     if (ts.isArrayLiteralExpression(arg)) {
-      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !ts.isOmittedExpression(e)), evaluator, depth + 1));
+      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !ts.isOmittedExpression(e)), evaluator, bindings, depth + 1));
       continue;
     }
     if (ts.isSpreadElement(arg)) {
-      out.push(...flattenArgs(module, [arg.expression], evaluator, depth + 1));
+      out.push(...flattenArgs(module, [arg.expression], evaluator, bindings, depth + 1));
       continue;
     }
     if (ts.isIdentifier(arg) && depth < 4) {
-      const value = evaluator.evaluate(module, arg);
+      const value = evaluator.evaluateWith(module, arg, bindings);
       if (value.k === 'array') {
-        out.push(...flattenArgs(value.module, value.items, evaluator, depth + 1));
+        out.push(...flattenArgs(value.module, value.items, evaluator, new Map(), depth + 1));
         continue;
       }
     }
-    out.push({ module, node: arg });
+    out.push({ module, node: arg, bindings });
   }
   return out;
 }
 
-function evaluatePaths(module: ParsedModule, node: ts.Expression, evaluator: Evaluator): string[] | null {
+function evaluatePaths(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): string[] | null {
   if (ts.isRegularExpressionLiteral(node)) return [node.text];
   if (ts.isArrayLiteralExpression(node)) {
     const out: string[] = [];
     for (const element of node.elements) {
-      const inner = evaluatePaths(module, element as ts.Expression, evaluator);
+      const inner = evaluatePaths(module, element as ts.Expression, evaluator, bindings);
       if (inner === null) return null;
       out.push(...inner);
     }
     return out;
   }
-  const value = evaluator.evaluate(module, node);
+  const value = evaluator.evaluateWith(module, node, bindings);
   return value.k === 'string' ? [value.value] : null;
 }
 
@@ -344,14 +351,14 @@ function middlewareName(module: ParsedModule, node: ts.Expression): string {
   return '<inline>';
 }
 
-function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: Evaluator): Route['handler'] {
+function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): Route['handler'] {
   if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) {
     return { module: module.path, name: node.name?.text ?? null, line: lineOf(module, node) };
   }
   if (ts.isCallExpression(node)) {
     // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
     const wrapped = node.arguments.find((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a) || ts.isIdentifier(a) || ts.isPropertyAccessExpression(a));
-    if (wrapped) return describeHandler(module, wrapped, evaluator);
+    if (wrapped) return describeHandler(module, wrapped, evaluator, bindings);
     const made = evaluator.evaluate(module, node.expression);
     if (made.k === 'function') {
       const returned = evaluator.returnValue(made);
@@ -359,7 +366,7 @@ function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: E
     }
     return { module: module.path, name: node.expression.getText(module.source), line: null };
   }
-  const value = evaluator.evaluate(module, node);
+  const value = evaluator.evaluateWith(module, node, bindings);
   if (value.k === 'function') return functionHandler(value, evaluator);
   return { module: module.path, name: node.getText(module.source), line: null };
 }
