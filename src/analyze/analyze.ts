@@ -110,6 +110,7 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
 
   if (!externalsSeen.has('express')) throw noExpressError(root, externalsSeen, layout.dependencies);
 
+  seeThroughBarrels(edges, modules, evaluator);
   const table = buildRouteTable(modules, evaluator, entryFile);
   const runtimeEdges = edges.filter((e) => !e.typeOnly);
   const cycles = findCycles(
@@ -194,6 +195,25 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
     return skip('syntax-error', `skipped: syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
   }
   return { file, path: repoPath, text, source, language: /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js' };
+}
+
+/**
+ * For an import of names that the target only passes on (a barrel, a models index), record the modules that
+ * really define them, so later stages can see which domain a module depends on.
+ */
+function seeThroughBarrels(edges: ImportEdge[], modules: ParsedModule[], evaluator: Evaluator): void {
+  const byPath = new Map(modules.map((m) => [m.path, m]));
+  for (const edge of edges) {
+    const target = byPath.get(edge.to);
+    if (!target) continue;
+    const names = [...edge.names.filter((n) => n !== '*'), ...edge.members];
+    const definers = new Set<string>();
+    for (const name of names) {
+      const definer = evaluator.definingModule(evaluator.exportOf(target.file, name));
+      if (definer && definer !== edge.to && definer !== edge.from) definers.add(definer);
+    }
+    edge.through = [...definers].sort(compareStrings);
+  }
 }
 
 function countLines(text: string): number {

@@ -21,7 +21,7 @@ export type Value =
   | { k: 'param'; fn: string; index: number; module: ParsedModule }
   | { k: 'object'; module: ParsedModule; node: ts.ObjectLiteralExpression }
   | { k: 'array'; module: ParsedModule; items: ts.Expression[] }
-  | { k: 'entity'; name: string; kind: EntityKind }
+  | { k: 'entity'; name: string; kind: EntityKind; module?: string }
   | { k: 'member'; object: Value; name: string };
 
 export const UNKNOWN: Value = { k: 'unknown' };
@@ -202,8 +202,8 @@ export class Evaluator {
 
   private classValue(module: ParsedModule, node: ts.ClassLikeDeclaration): Value {
     const entity = typeOrmEntity(node);
-    if (entity) return entity;
-    if (isSequelizeModelClass(node) && node.name) return { k: 'entity', name: node.name.text, kind: 'sequelize' };
+    if (entity) return { ...entity, module: module.path };
+    if (isSequelizeModelClass(node) && node.name) return { k: 'entity', name: node.name.text, kind: 'sequelize', module: module.path };
     return { k: 'class', module, node, name: node.name?.text ?? null };
   }
 
@@ -352,14 +352,14 @@ export class Evaluator {
       const kind = ENTITY_FACTORY_CALLS[calleeName];
       if (kind && node.arguments.length === 1) {
         const receiver = this.evaluate(module, callee.expression);
-        return { k: 'entity', name: firstText, kind: isKnex(receiver) ? 'knex' : kind };
+        return { k: 'entity', name: firstText, kind: isKnex(receiver) ? 'knex' : kind, module: module.path };
       }
-      if (calleeName === 'define' && node.arguments.length >= 2) return { k: 'entity', name: firstText, kind: 'sequelize' };
+      if (calleeName === 'define' && node.arguments.length >= 2) return { k: 'entity', name: firstText, kind: 'sequelize', module: module.path };
     }
     if (calleeName && REPOSITORY_GETTERS.has(calleeName) && first) return this.entityOfArgument(module, first);
     const target = this.evaluate(module, callee);
     if (calleeName === 'model' && firstText !== null && (isMongoose(target) || ts.isPropertyAccessExpression(callee))) {
-      return { k: 'entity', name: firstText, kind: 'mongoose' };
+      return { k: 'entity', name: firstText, kind: 'mongoose', module: module.path };
     }
     return this.applyCall(module, target, node);
   }
@@ -463,7 +463,7 @@ export class Evaluator {
       if (ts.isPropertyAssignment(property) && propertyNameText(property.name) === name) {
         const init = property.initializer;
         if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return this.functionValue(object.module, init, name);
-        return this.evaluate(object.module, init);
+        return this.wrappedFunction(object.module, init, name) ?? this.evaluate(object.module, init);
       }
       if (ts.isShorthandPropertyAssignment(property) && property.name.text === name) {
         return this.evaluate(object.module, property.name);
@@ -477,6 +477,32 @@ export class Evaluator {
       }
     }
     return UNKNOWN;
+  }
+
+  /** The module that defines a value, when a static reading can tell. */
+  definingModule(value: Value): string | null {
+    switch (value.k) {
+      case 'function':
+      case 'class':
+      case 'router':
+      case 'object':
+      case 'array':
+        return value.module.path;
+      case 'instance':
+        return value.of.module.path;
+      case 'entity':
+        return value.module ?? null;
+      case 'module':
+        return this.byFile.get(value.file)?.path ?? null;
+      default:
+        return null;
+    }
+  }
+
+  /** The repo path of the internal module a specifier resolves to, or null. */
+  resolveSpecifier(module: ParsedModule, specifier: string): string | null {
+    const resolved = this.resolver.resolve(module.file, specifier);
+    return resolved.kind === 'internal' ? (this.byFile.get(resolved.file)?.path ?? null) : null;
   }
 
   /** The value an import of `name` ('default', '*' or an export name) from `specifierNode` gives. */
@@ -591,7 +617,9 @@ export class Evaluator {
           const right = assignment.value;
           const exportName = assignment.name;
           named.set(exportName, () =>
-            ts.isArrowFunction(right) || ts.isFunctionExpression(right) ? this.functionValue(module, right, exportName) : this.evaluate(module, right),
+            ts.isArrowFunction(right) || ts.isFunctionExpression(right)
+              ? this.functionValue(module, right, exportName)
+              : (this.wrappedFunction(module, right, exportName) ?? this.evaluate(module, right)),
           );
         }
       }
@@ -744,7 +772,7 @@ function isMongoose(value: Value): boolean {
   return value.k === 'external' && value.pkg === 'mongoose';
 }
 
-function typeOrmEntity(node: ts.ClassLikeDeclaration): Value | null {
+function typeOrmEntity(node: ts.ClassLikeDeclaration): (Value & { k: 'entity' }) | null {
   for (const decorator of ts.getDecorators(node) ?? []) {
     const expression = decorator.expression;
     const callee = ts.isCallExpression(expression) ? expression.expression : expression;

@@ -129,12 +129,27 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
         line,
         typeOnly: entry.declaredTypeOnly || !usedAsValue,
         names: [...new Set(entry.names)].sort(),
+        members: entry.names.includes('*') ? membersUsed(source, entry.locals) : [],
+        through: [],
       });
     } else if (resolved.kind === 'missing') {
       unresolved.push({ file: module.path, line, column, specifier, reason: 'missing-file' });
     }
   }
   return { edges, unresolved, externals, builtins, format: esm || !cjs ? 'esm' : 'cjs' };
+}
+
+/** Property names read on the given local bindings anywhere in the file (`db.Comment` → Comment). */
+function membersUsed(source: ts.SourceFile, locals: string[]): string[] {
+  if (locals.length === 0) return [];
+  const wanted = new Set(locals);
+  const found = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && wanted.has(node.expression.text)) found.add(node.name.text);
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(source, visit);
+  return [...found].sort();
 }
 
 function requireBinding(call: ts.CallExpression): { names: string[]; locals: string[] } {

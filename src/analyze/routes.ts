@@ -149,7 +149,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
 
   const routes: Route[] = [];
   const reached = new Set<string>();
-  const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[]): void => {
+  const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[], origin: string | null): void => {
     if (stack.includes(router.id) || stack.length > MAX_MOUNT_DEPTH) return;
     reached.add(router.id);
     const routerMiddleware: Array<{ name: string; scope: string }> = [];
@@ -172,7 +172,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
             for (const path of paths) {
               const step: MountStep = { file: event.module.path, line: lineOf(event.module, event.call), prefix: path };
               const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, path)).map((m) => m.name);
-              walk(value, joinPath(prefix, path), [...inherited, ...applicable, ...before], [...mounts, step], [...stack, router.id]);
+              const configuredBy = factoryOrigin(arg.module, arg.node, evaluator, value) ?? origin;
+              walk(value, joinPath(prefix, path), [...inherited, ...applicable, ...before], [...mounts, step], [...stack, router.id], configuredBy);
             }
           } else if (value.k === 'unknown' && looksLikeRouter(arg.node)) {
             unresolved.push({
@@ -202,11 +203,12 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
           handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, handlerArg.bindings),
           middleware: [...inherited, ...applicable, ...middleware],
           mounts,
+          origin,
         });
       }
     }
   };
-  for (const root of roots) walk(root, '', [], [], []);
+  for (const root of roots) walk(root, '', [], [], [], null);
 
   for (const [id, list] of events) {
     if (reached.has(id)) continue;
@@ -265,6 +267,31 @@ function isPathLike(node: ts.Expression): boolean {
   if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) return isPathLike(node.left) || isPathLike(node.right);
   // A constant holding a path: `app.use(API_PREFIX, api)`; identifiers naming routers/middleware are not paths.
   return (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) && /(path|prefix|base|url|route_?root|mount)$/i.test(node.getText());
+}
+
+/**
+ * `app.use('/x', createCrudRouter({ ...categoryOptions }))`: the router comes from a generic factory; the module
+ * that supplies its configuration (the first internal import the call's arguments name) is where the routes
+ * really belong.
+ */
+function factoryOrigin(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, router: RouterValue): string | null {
+  if (!ts.isCallExpression(node) || router.module === module) return null;
+  let found: string | null = null;
+  const visit = (child: ts.Node): void => {
+    if (found) return;
+    if (ts.isIdentifier(child)) {
+      const declaration = evaluator.lookup(child, child.text);
+      if (declaration && (ts.isImportSpecifier(declaration) || ts.isImportClause(declaration) || ts.isNamespaceImport(declaration))) {
+        const importDeclaration = ts.isImportSpecifier(declaration) ? declaration.parent.parent.parent : ts.isImportClause(declaration) ? declaration.parent : declaration.parent.parent;
+        const specifier = literalText(importDeclaration.moduleSpecifier);
+        const target = specifier ? evaluator.resolveSpecifier(module, specifier) : null;
+        if (target && target !== router.module.path) found = target;
+      }
+    }
+    ts.forEachChild(child, visit);
+  };
+  node.arguments.forEach(visit);
+  return found;
 }
 
 function paramKey(value: Value & { k: 'param' }): string {

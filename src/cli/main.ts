@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { ExitCode, formatPosition, isUserError } from '../util/errors.js';
 import { createOutput, type GlobalOptions, type Output, type Streams } from './output.js';
 import { registerAnalyze } from './analyze-command.js';
+import { registerMetrics } from './metrics-command.js';
 import { registerPendingCommands } from './pending-commands.js';
 
 const require = createRequire(import.meta.url);
@@ -60,6 +61,7 @@ Examples:
     },
   };
   registerAnalyze(registry);
+  registerMetrics(registry);
   registerPendingCommands(registry);
 
   program.allowExcessArguments(true).action(() => {

@@ -36,12 +36,6 @@ const pending: PendingCommand[] = [
     description: "boot the decomposed system locally and run the monolith's API tests through its gateway",
     examples: ['decompose verify', 'decompose verify --test-command "npm run test:api"'],
   },
-  {
-    name: 'metrics',
-    args: '',
-    description: 'compute BCP, ICP, SM, IFN and NED for a partition (Mono2Micro dataset format or a plan)',
-    examples: ['decompose metrics --calls runtime_call_volume.json --partition vertical_cluster_assignment_5.json'],
-  },
 ];
 
 export function registerPendingCommands({ program, action }: CommandRegistry): void {

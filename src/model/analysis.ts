@@ -49,6 +49,13 @@ export const ImportEdgeSchema = z.object({
   typeOnly: z.boolean(),
   /** Imported names ('default', '*' for namespace/whole-module, or the export name). */
   names: z.array(z.string()),
+  /** Members read from a namespace or whole-module binding (`db.Comment` after `const db = require('./models')`). */
+  members: z.array(z.string()),
+  /**
+   * When `to` only passes things on (a barrel, a models index), the modules that really define what is
+   * imported. Empty when `to` defines it itself.
+   */
+  through: z.array(repoPath),
 });
 
 export const UnresolvedImportSchema = z.object({
@@ -76,6 +83,9 @@ export const RouteSchema = z.object({
     .describe('Where the final handler is defined; name is null for inline functions'),
   middleware: z.array(z.string()).describe('Names of the middleware that run before the handler, outermost first'),
   mounts: z.array(MountStepSchema).describe('The app.use/router.use steps from the app down to this route'),
+  origin: repoPath
+    .nullable()
+    .describe('For a router built by a shared factory: the module whose exports configure it (the first one its call names)'),
 });
 
 export const UnresolvedRouteSchema = z.object({

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * The plan (`decompose.plan.yaml`): the split a team reviews and edits. Team-owned fields (service names,
+ * modules, owned entities, allowed dependencies, settings) survive `plan --refresh`; derived fields
+ * (routes, hazards, seams, conflicts, metrics, rationale) are recomputed from the code and the team's choices.
+ */
+export const PLAN_VERSION = 1;
+
+/** A Kubernetes/DNS label: service names become folder, image and host names. */
+export const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export const WeightsSchema = z.object({
+  import: z.number().min(0).describe('per runtime import edge'),
+  typeImport: z.number().min(0).describe('per type-only import edge'),
+  sharedEntity: z.number().min(0).describe('between modules that write the same entity (readers get a quarter)'),
+  routePrefix: z.number().min(0).describe('between modules serving the same resource prefix'),
+  coChange: z.number().min(0).describe('per co-change, scaled by the strongest pair (with --git)'),
+});
+
+export const PlanSettingsSchema = z.object({
+  seed: z.number().int().describe('seed of the community detection'),
+  resolution: z.number().positive().describe('Louvain resolution: higher gives more, smaller services'),
+  weights: WeightsSchema,
+  sharedThreshold: z.number().min(0).max(1).describe('share of services that must use a module for it to become shared'),
+});
+
+export const RouteRefSchema = z.object({ method: z.string(), path: z.string() });
+
+export const ServiceHazardSchema = z.object({ kind: z.string(), file: z.string(), line: z.number().int(), message: z.string() });
+
+export const ServiceSchema = z.object({
+  name: z.string(),
+  /** Module paths or globs (`src/catalog/**`). */
+  modules: z.array(z.string()),
+  owns: z.array(z.string()).describe('entities this service owns (the only writer)'),
+  dependsOn: z.array(z.string()).describe('services this service may call'),
+  replicas: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+  routes: z.array(z.string()).describe('derived: "METHOD /full/path" served by this service'),
+  hazards: z.array(ServiceHazardSchema).describe('derived: scale-out hazards in its modules'),
+  loc: z.number().int().describe('derived: lines of code'),
+});
+
+export const SharedLibrarySchema = z.object({
+  name: z.string(),
+  modules: z.array(z.string()),
+});
+
+export const ConflictOptionSchema = z.enum(['move-writer', 'expose-api', 'publish-events']);
+
+export const ConflictSchema = z.object({
+  entity: z.string(),
+  owner: z.string(),
+  writers: z.array(z.object({ service: z.string(), module: z.string(), line: z.number().int() })),
+  options: z.array(ConflictOptionSchema),
+  recommended: ConflictOptionSchema,
+  reason: z.string(),
+});
+
+export const SeamSchema = z.object({
+  from: z.string().describe('calling service'),
+  to: z.string().describe('owning service'),
+  caller: z.string().describe('calling module'),
+  line: z.number().int(),
+  callee: z.string().describe('module that defines the symbol'),
+  symbol: z.string(),
+  kind: z.enum(['function', 'class', 'variable', 'entity', 'router', 'type', 'unknown', 'reexport']),
+  convertible: z.boolean().describe('can become an HTTP call as is (async, JSON-serialisable arguments)'),
+  reason: z.string(),
+});
+
+export const MetricsSchema = z.object({
+  sm: z.number(),
+  icp: z.number(),
+  ifn: z.number(),
+  ned: z.number(),
+  bcp: z.number().nullable(),
+  crossServiceEdges: z.number().int(),
+  crossServiceWeight: z.number(),
+  conflicts: z.number().int(),
+  dataOwnershipEntropy: z.number().describe('mean over entities of the normalised entropy of their accesses across services'),
+  coChangeModularity: z.number().nullable(),
+  services: z.number().int(),
+});
+
+export const BaselineSchema = z.object({ name: z.string(), description: z.string(), metrics: MetricsSchema });
+
+export const PlanSchema = z.object({
+  version: z.literal(PLAN_VERSION),
+  project: z.string().describe('name of the analysed project (package.json name)'),
+  settings: PlanSettingsSchema,
+  services: z.array(ServiceSchema),
+  sharedLibraries: z.array(SharedLibrarySchema),
+  entrypoints: z.array(z.string()).describe('bootstrap modules (app creation, router composition) that belong to no service'),
+  conflicts: z.array(ConflictSchema),
+  seams: z.array(SeamSchema),
+  metrics: MetricsSchema,
+  baselines: z.array(BaselineSchema).describe('derived with --compare'),
+  mojofm: z.number().nullable().describe('derived: MoJoFM against an intended split, when one is known'),
+  rationale: z.record(z.string(), z.string()).describe('derived: one line per module on why it sits where it sits'),
+});
+
+export type Plan = z.infer<typeof PlanSchema>;
+export type PlanSettings = z.infer<typeof PlanSettingsSchema>;
+export type Weights = z.infer<typeof WeightsSchema>;
+export type Service = z.infer<typeof ServiceSchema>;
+export type SharedLibrary = z.infer<typeof SharedLibrarySchema>;
+export type Conflict = z.infer<typeof ConflictSchema>;
+export type ConflictOption = z.infer<typeof ConflictOptionSchema>;
+export type Seam = z.infer<typeof SeamSchema>;
+export type PlanMetrics = z.infer<typeof MetricsSchema>;
+export type Baseline = z.infer<typeof BaselineSchema>;
+
+export const DEFAULT_SETTINGS: PlanSettings = {
+  seed: 42,
+  resolution: 1,
+  weights: { import: 1, typeImport: 0.2, sharedEntity: 2, routePrefix: 1, coChange: 0.5 },
+  sharedThreshold: 0.5,
+};
+
+/** Module -> the service or shared library it belongs to; entry points map to null. */
+export type Assignment = Record<string, { kind: 'service' | 'shared'; name: string } | { kind: 'entry' }>;
