@@ -370,7 +370,8 @@ function groupShared(modules: string[], serviceNames: string[]): Array<{ name: s
   const groups = new Map<string, string[]>();
   for (const module of modules.sort(compareStrings)) {
     const parts = module.split('/');
-    const folder = parts.length > 2 && ['src', 'lib', 'app', 'server'].includes(parts[0]!) ? parts[1]! : parts.length > 1 ? parts[0]! : 'shared';
+    const underRoot = ['src', 'lib', 'app', 'server'].includes(parts[0]!);
+    const folder = underRoot && parts.length > 2 ? parts[1]! : !underRoot && parts.length > 1 ? parts[0]! : 'shared';
     const base = toDnsLabel(folder) || 'shared';
     const name = serviceNames.includes(base) ? `${base}-lib` : base;
     groups.set(name, [...(groups.get(name) ?? []), module]);

@@ -3,7 +3,7 @@ import type { Weights } from '../model/plan.js';
 import { compareStrings } from '../util/compare.js';
 import { domainOf } from './domains.js';
 
-export type Signal = 'import' | 'typeImport' | 'sharedEntity' | 'routePrefix' | 'coChange';
+export type Signal = 'import' | 'typeImport' | 'sharedEntity' | 'routePrefix' | 'coChange' | 'sameDomain';
 
 /** An undirected, weighted edge between two modules (a < b), with the weight each signal contributed. */
 export interface WeightedEdge {
@@ -100,6 +100,8 @@ export function buildModuleGraph(analysis: Analysis, nodes: string[], weights: W
       const spread = folderOf(target) === folderOf(edge.from) ? 1 : Math.max(1, otherFolders);
       if (edge.typeOnly) add(edge.from, target, 'typeImport', weights.typeImport / spread);
       else add(edge.from, target, 'import', weights.import / spread);
+      // The team's own layout is evidence too: a dependency inside one domain folder binds harder.
+      if (!edge.typeOnly && folderOf(target) === folderOf(edge.from)) add(edge.from, target, 'sameDomain', weights.sameDomain);
     }
   }
 
@@ -113,8 +115,16 @@ export function buildModuleGraph(analysis: Analysis, nodes: string[], weights: W
     const definers = entity.definedIn.map((d) => d.module).filter((m) => included.has(m) && !entity.writers.includes(m));
     const writers = [...new Set([...entity.writers, ...definers])].filter((m) => included.has(m));
     const readers = entity.readers.filter((m) => included.has(m) && !entity.writers.includes(m));
+    // A module that writes a table once is not its co-owner: writer pairs weigh by how evenly they share
+    // the writes (a definer counts as writing as much as the busiest writer).
+    const writeCount = (m: string) => entity.accesses.filter((a) => a.module === m && a.mode === 'write').length;
+    const busiest = Math.max(1, ...entity.writers.map(writeCount));
+    const share = (m: string) => (definers.includes(m) ? busiest : Math.max(1, writeCount(m)));
     for (let i = 0; i < writers.length; i++) {
-      for (let j = i + 1; j < writers.length; j++) add(writers[i]!, writers[j]!, 'sharedEntity', weights.sharedEntity);
+      for (let j = i + 1; j < writers.length; j++) {
+        const [x, y] = [share(writers[i]!), share(writers[j]!)];
+        add(writers[i]!, writers[j]!, 'sharedEntity', (weights.sharedEntity * Math.min(x, y)) / Math.max(x, y));
+      }
       // Reading is not owning: a report that reads every table should not be pulled into every domain.
       for (const reader of readers) add(writers[i]!, reader, 'sharedEntity', weights.sharedEntity / 4 / (readsOf.get(reader) ?? 1));
     }

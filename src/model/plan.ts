@@ -16,6 +16,7 @@ export const WeightsSchema = z.object({
   sharedEntity: z.number().min(0).describe('between modules that write the same entity (readers get a quarter)'),
   routePrefix: z.number().min(0).describe('between modules serving the same resource prefix'),
   coChange: z.number().min(0).describe('per co-change, scaled by the strongest pair (with --git)'),
+  sameDomain: z.number().min(0).describe('added to an import between modules of the same domain folder (or file stem in a layer-by-layer layout)'),
 });
 
 export const PlanSettingsSchema = z.object({
@@ -92,6 +93,7 @@ export const PlanSchema = z.object({
   services: z.array(ServiceSchema),
   sharedLibraries: z.array(SharedLibrarySchema),
   entrypoints: z.array(z.string()).describe('bootstrap modules (app creation, router composition) that belong to no service'),
+  entryRoutes: z.array(z.string()).describe('derived: routes the entry modules register themselves; the gateway must still answer them'),
   conflicts: z.array(ConflictSchema),
   seams: z.array(SeamSchema),
   metrics: MetricsSchema,
@@ -114,7 +116,7 @@ export type Baseline = z.infer<typeof BaselineSchema>;
 export const DEFAULT_SETTINGS: PlanSettings = {
   seed: 42,
   resolution: 1,
-  weights: { import: 1, typeImport: 0.2, sharedEntity: 2, routePrefix: 1, coChange: 0.5 },
+  weights: { import: 1, typeImport: 0.2, sharedEntity: 2, routePrefix: 1, coChange: 0.5, sameDomain: 1 },
   sharedThreshold: 0.5,
 };
 

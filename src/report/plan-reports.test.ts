@@ -80,6 +80,7 @@ function samplePlan(): Plan {
     ],
     sharedLibraries: [{ name: 'util', modules: ['src/util/money.ts', 'src/util/log.ts'] }],
     entrypoints: ['src/app.ts'],
+    entryRoutes: ['GET /health'],
     conflicts: [
       {
         entity: 'Order',
