@@ -4,6 +4,8 @@ import { ExitCode, formatPosition, isUserError } from '../util/errors.js';
 import { createOutput, type GlobalOptions, type Output, type Streams } from './output.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerMetrics } from './metrics-command.js';
+import { registerPlan } from './plan-command.js';
+import { registerCheck } from './check-command.js';
 import { registerPendingCommands } from './pending-commands.js';
 
 const require = createRequire(import.meta.url);
@@ -61,6 +63,8 @@ Examples:
     },
   };
   registerAnalyze(registry);
+  registerPlan(registry);
+  registerCheck(registry);
   registerMetrics(registry);
   registerPendingCommands(registry);
 

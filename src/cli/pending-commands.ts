@@ -13,22 +13,10 @@ interface PendingCommand {
  */
 const pending: PendingCommand[] = [
   {
-    name: 'plan',
-    args: '[dir]',
-    description: 'propose services and shared libraries, measure them, write decompose.plan.yaml, PLAN.md and plan.html',
-    examples: ['decompose plan --yes', 'decompose plan --refresh', 'decompose plan --compare'],
-  },
-  {
     name: 'scaffold',
     args: '[dir]',
     description: 'write runnable services, a gateway and their deployment files from the plan into decomposed/',
     examples: ['decompose scaffold', 'decompose scaffold --dry-run'],
-  },
-  {
-    name: 'check',
-    args: '[dir]',
-    description: 'report code that crosses the boundaries agreed in the plan (for CI)',
-    examples: ['decompose check --format github', 'decompose check --baseline .decompose-baseline.json'],
   },
   {
     name: 'verify',
