@@ -53,7 +53,7 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     const index = needle ? lines.findIndex((l) => l.includes(needle)) : -1;
     return { file: planRelative, line: index >= 0 ? index + 1 : 1, column: index >= 0 ? lines[index]!.indexOf(needle) + 1 : 1 };
   };
-  let findings = checkDrift(analysis, validated, { maxSeams: options.maxSeams, maxIcp: options.maxIcp, planLocation });
+  let findings = checkDrift(analysis, validated, { maxSeams: options.maxSeams, maxIcp: options.maxIcp, planLocation, severities: validated.checks?.rules });
   if (options.changedSince) {
     const changed = await changedFiles(dir, options.changedSince);
     findings = findings.filter((f) => changed.has(f.location.file));

@@ -53,6 +53,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const allModules = analysis.modules.map((m) => m.path);
 
   let choices: PlanChoices;
+  let checks: Plan['checks'];
   if (options.refresh) {
     if (previousText === null) {
       throw new UserError('DEC-054', `${planFile}: no plan to refresh`, { hint: 'Run `decompose plan` first to propose one.', position: { file: planFile } });
@@ -63,6 +64,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
       projectName: analysis.project.name,
     });
     choices = choicesFromPlan(previous, settingsWith(previous.settings, options));
+    checks = previous.checks;
   } else {
     if (previousText !== null && !options.force) {
       throw new UserError('DEC-053', `${planFile} already exists; proposing again would discard the team's edits`, {
@@ -78,9 +80,12 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const buildOptions = { compare: options.compare, expected, keepModuleLists: options.refresh };
   const rebuild = (next: PlanChoices) => buildPlan(analysis, next, buildOptions);
   let built = rebuild(choices);
+  // The team's check settings are theirs: carry them over a refresh unchanged.
+  const keepChecks = (b: BuiltPlan): BuiltPlan => (checks ? { ...b, plan: { ...b.plan, checks } } : b);
+  built = keepChecks(built);
   if (options.review) {
     const reviewed = await options.review(built, analysis, rebuild);
-    if (reviewed) built = rebuild(reviewed);
+    if (reviewed) built = keepChecks(rebuild(reviewed));
   }
   if (built.unassigned.length > 0) {
     warnings.push(`${built.unassigned.length} module(s) are in no service, shared library or entrypoints: ${built.unassigned.slice(0, 5).join(', ')}${built.unassigned.length > 5 ? ' …' : ''}`);

@@ -125,3 +125,18 @@ describe('decompose check on shop-ts and its plan', () => {
     expect([fixed.result.baselineBefore, fixed.result.baselineAfter]).toEqual([1, 0]);
   });
 });
+
+describe('severity per rule from the plan', () => {
+  it('turns a rule off or down to a warning through checks.rules, and keeps that over a refresh', async () => {
+    const dir = copyPlanned();
+    edit(dir, 'src/cart/cart.service.ts', (t) => `import { refundPayment } from '../payments/payment.service.js';\nexport const refundForCart = refundPayment;\n${t}`);
+    edit(dir, 'decompose.plan.yaml', (t) => `${t}\nchecks:\n  rules:\n    forbidden-import: warn\n`);
+    const warned = await runCheck({ dir, updateBaseline: false });
+    expect(warned.result.findings.map((f) => f.severity)).toEqual(['warn']);
+    expect(checkExitCode(warned.result)).toBe(0);
+    await runPlan({ dir, refresh: true, compare: false, force: false, granularity: {} });
+    expect(fs.readFileSync(path.join(dir, 'decompose.plan.yaml'), 'utf8')).toContain('forbidden-import: warn');
+    edit(dir, 'decompose.plan.yaml', (t) => t.replace('forbidden-import: warn', 'forbidden-import: off'));
+    expect((await runCheck({ dir, updateBaseline: false })).result.findings).toEqual([]);
+  });
+});

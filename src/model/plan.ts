@@ -40,6 +40,7 @@ export const ServiceSchema = z.object({
   routes: z.array(z.string()).describe('derived: "METHOD /full/path" served by this service'),
   hazards: z.array(ServiceHazardSchema).describe('derived: scale-out hazards in its modules'),
   loc: z.number().int().describe('derived: lines of code'),
+  moduleCount: z.number().int().describe('derived: modules the service holds (globs expanded)'),
 });
 
 export const SharedLibrarySchema = z.object({
@@ -100,6 +101,17 @@ export const PlanSchema = z.object({
   baselines: z.array(BaselineSchema).describe('derived with --compare'),
   mojofm: z.number().nullable().describe('derived: MoJoFM against an intended split, when one is known'),
   rationale: z.record(z.string(), z.string()).describe('derived: one line per module on why it sits where it sits'),
+  checks: z
+    .object({
+      rules: z
+        .partialRecord(
+          z.enum(['forbidden-import', 'unclaimed-module', 'missing-module', 'route-owner', 'data-ownership', 'shared-imports-service', 'new-hazard', 'seam-budget', 'icp-budget']),
+          z.enum(['error', 'warn', 'off']),
+        )
+        .describe('severity per rule of decompose check; rules not listed keep their default'),
+    })
+    .optional()
+    .describe('team-owned: how decompose check treats each rule'),
 });
 
 export type Plan = z.infer<typeof PlanSchema>;

@@ -146,6 +146,7 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
         (h) => h.line,
       ),
       loc: modules.reduce((sum, m) => sum + (loc.get(m) ?? 0), 0),
+      moduleCount: modules.length,
     };
   });
 

@@ -59,7 +59,7 @@ export async function renderPlanHtml(plan: Plan): Promise<string> {
         ['Service', 'Modules', 'Routes', 'Owns', 'LOC', 'Depends on'],
         view.services.map((s) => [
           `<strong>${esc(s.name)}</strong>`,
-          num(s.modules.length),
+          num(s.moduleCount),
           num(s.routes.length),
           list(s.owns),
           num(s.loc),
@@ -217,7 +217,7 @@ export function serviceGraphDot(plan: Plan, view: PlanView = buildPlanView(plan)
     const node = `s${i}`;
     serviceNodes.set(service.name, node);
     const id = ids.take('service', service.name);
-    const facts = `${countOf(service.modules.length, 'module')} · ${countOf(service.routes.length, 'route')} · ${service.loc} LOC`;
+    const facts = `${countOf(service.moduleCount, 'module')} · ${countOf(service.routes.length, 'route')} · ${service.loc} LOC`;
     lines.push(`  ${node} [id=${dotString(id)}, class=${dotString(`service ${id}`)}, label="${dotEscape(service.name)}\\n${dotEscape(facts)}"];`);
   });
   view.sharedLibraries.forEach((library, i) => {

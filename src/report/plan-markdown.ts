@@ -27,7 +27,7 @@ export function renderPlanMarkdown(plan: Plan, options: { analysisFile?: string;
     out.push('| Service | Modules | Routes | Owns | LOC | Depends on |', '| --- | ---: | ---: | --- | ---: | --- |');
     for (const service of view.services) {
       out.push(
-        `| ${mdText(service.name)} | ${service.modules.length} | ${service.routes.length} | ${mdList(service.owns)} | ${service.loc} | ${mdList(service.dependsOn)} |`,
+        `| ${mdText(service.name)} | ${service.moduleCount} | ${service.routes.length} | ${mdList(service.owns)} | ${service.loc} | ${mdList(service.dependsOn)} |`,
       );
     }
     out.push('');

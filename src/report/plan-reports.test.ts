@@ -46,6 +46,7 @@ function samplePlan(): Plan {
         routes: ['GET /orders', 'POST /orders'],
         hazards: [{ kind: 'in-memory-state', file: 'src/orders/session.ts', line: 5, message: 'module-level Map holds carts' }],
         loc: 420,
+        moduleCount: 3,
       },
       {
         name: 'catalog',
@@ -56,6 +57,7 @@ function samplePlan(): Plan {
         routes: ['GET /products', 'GET /products/:id', 'PUT /products/:id'],
         hazards: [{ kind: 'timer', file: 'src/catalog/stock.ts', line: 30, message: 'setInterval refreshes the cache' }],
         loc: 310,
+        moduleCount: 2,
       },
       {
         name: 'users',
@@ -66,6 +68,7 @@ function samplePlan(): Plan {
         routes: ['GET /users/:id'],
         hazards: [],
         loc: 150,
+        moduleCount: 1,
       },
       {
         name: WEIRD,
@@ -76,6 +79,7 @@ function samplePlan(): Plan {
         routes: [],
         hazards: [{ kind: 'file-write', file: WEIRD_MODULE, line: 3, message: 'writes to ./uploads | disk' }],
         loc: 12,
+        moduleCount: 1,
       },
     ],
     sharedLibraries: [{ name: 'util', modules: ['src/util/money.ts', 'src/util/log.ts'] }],

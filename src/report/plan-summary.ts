@@ -26,7 +26,7 @@ export function formatPlanSummary(plan: Plan, color: ChalkInstance): string {
   lines.push(`  ${pad('service', 16)}${pad('modules', 9)}${pad('routes', 8)}${pad('LOC', 7)}owns`);
   for (const service of plan.services) {
     const owns = service.owns.join(', ');
-    lines.push(`  ${pad(service.name, 16)}${pad(String(service.modules.length), 9)}${pad(String(service.routes.length), 8)}${pad(String(service.loc), 7)}${owns.length > 34 ? `${owns.slice(0, 33)}…` : owns}`);
+    lines.push(`  ${pad(service.name, 16)}${pad(String(service.moduleCount), 9)}${pad(String(service.routes.length), 8)}${pad(String(service.loc), 7)}${owns.length > 34 ? `${owns.slice(0, 33)}…` : owns}`);
   }
   lines.push('');
   const baselineNames = plan.baselines.map((b) => b.name);
