@@ -30,13 +30,13 @@ export function formatPlanSummary(plan: Plan, color: ChalkInstance): string {
   }
   lines.push('');
   const baselineNames = plan.baselines.map((b) => b.name);
-  lines.push(`  ${pad('metric', 22)}${pad('plan', 9)}${baselineNames.map((n) => pad(n.slice(0, 15), 16)).join('')}`);
+  lines.push(`  ${pad('metric', 24)}${pad('plan', 9)}${baselineNames.map((n) => pad(n.slice(0, 15), 16)).join('')}`);
   for (const metric of METRICS) {
     const value = (m: Plan['metrics']) => formatNumber((m as unknown as Record<string, number | null>)[metric.key] ?? null);
     const arrow = metric.better === 'higher' ? '↑' : metric.better === 'lower' ? '↓' : ' ';
-    lines.push(`  ${pad(`${SHORT_LABELS[metric.key] ?? metric.key} ${arrow}`, 22)}${pad(value(plan.metrics), 9)}${plan.baselines.map((b) => pad(value(b.metrics), 16)).join('')}`);
+    lines.push(`  ${pad(`${SHORT_LABELS[metric.key] ?? metric.key} ${arrow}`, 24)}${pad(value(plan.metrics), 9)}${plan.baselines.map((b) => pad(value(b.metrics), 16)).join('')}`);
   }
-  if (plan.mojofm !== null) lines.push(`  ${pad('MoJoFM vs intended ↑', 22)}${plan.mojofm}%`);
+  if (plan.mojofm !== null) lines.push(`  ${pad('MoJoFM vs intended ↑', 24)}${plan.mojofm}%`);
   lines.push('');
   lines.push(`  conflicts: ${plan.conflicts.length}${plan.conflicts.length ? ` (${plan.conflicts.map((c) => `${c.entity} → ${c.recommended}`).join(', ')})` : ''}`);
   lines.push(`  seams: ${plan.seams.length} (${convertible} become HTTP calls as they are, ${plan.seams.length - convertible} need work)`);
