@@ -17,7 +17,12 @@ export function writeProject(files: Record<string, string>, prefix = 'decompose-
 export function copyFixture(name: string): string {
   const source = fixturePath(name);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `decompose-${path.basename(name)}-`));
-  fs.cpSync(source, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
+  // What `npm start` or a developer's run leaves in the fixture is not part of it.
+  const generated = new Set(['decompose-analysis.json', 'decompose.plan.yaml', 'PLAN.md', 'plan.html', 'decomposed']);
+  fs.cpSync(source, dir, {
+    recursive: true,
+    filter: (src) => !src.includes(`${path.sep}node_modules`) && !(path.dirname(src) === source && generated.has(path.basename(src))),
+  });
   return dir;
 }
 
