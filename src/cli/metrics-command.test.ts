@@ -2,13 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, writeProject } from '../test-support/temp-project.js';
 import { UserError } from '../util/errors.js';
-import type { CommandRegistry } from './main.js';
-import { computeDatasetMetrics, formatMetricsTable, registerMetrics, serializeDatasetMetrics, type DatasetFile } from './metrics-command.js';
-import { createOutput, type GlobalOptions } from './output.js';
+import { run } from './main.js';
+import { computeDatasetMetrics, formatMetricsTable, serializeDatasetMetrics, type DatasetFile } from './metrics-command.js';
 
 const GOLDEN = path.join(repoRoot, 'fixtures', 'golden', 'mono2micro-acmeair');
 const golden = (name: string): DatasetFile => ({ name, text: readFileSync(path.join(GOLDEN, name), 'utf8') });
@@ -162,14 +160,13 @@ describe('computeDatasetMetrics', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// The command, through a program wired the way src/cli/main.ts wires it.
+// The command, in-process through the real entry point (src/cli/main.ts run()).
 // ---------------------------------------------------------------------------------------------------------
 
 interface Run {
   exitCode: number;
   stdout: string;
   stderr: string;
-  error: unknown;
 }
 
 async function runMetrics(args: string[], cwd = GOLDEN): Promise<Run> {
@@ -179,33 +176,8 @@ async function runMetrics(args: string[], cwd = GOLDEN): Promise<Run> {
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const streams = { stdout, stderr, stdinIsTTY: false, env: { NO_COLOR: '1' } };
-  let exitCode = 0;
-  const program = new Command('decompose')
-    .option('--cwd <dir>')
-    .option('--json')
-    .option('-q, --quiet')
-    .option('--no-color')
-    .exitOverride()
-    .configureOutput({ writeOut: (t) => stdout.write(t), writeErr: (t) => stderr.write(t) });
-  const registry: CommandRegistry = {
-    program,
-    action(command, body) {
-      command.action(async (...a: unknown[]) => {
-        const globals = command.optsWithGlobals<GlobalOptions>();
-        exitCode = await body(a.slice(0, -2), createOutput(globals, streams), globals);
-      });
-    },
-  };
-  registerMetrics(registry);
-  let error: unknown = null;
-  try {
-    await program.parseAsync(['node', 'decompose', '--cwd', cwd, ...args]);
-  } catch (e) {
-    error = e;
-    exitCode = e instanceof UserError ? e.exitCode : -1;
-  }
-  return { exitCode, stdout: out, stderr: err, error };
+  const exitCode = await run(['node', 'decompose', '--cwd', cwd, ...args], { stdout, stderr, stdinIsTTY: false, env: { NO_COLOR: '1' } });
+  return { exitCode, stdout: out, stderr: err };
 }
 
 describe('decompose metrics (in-process)', () => {
@@ -219,7 +191,7 @@ describe('decompose metrics (in-process)', () => {
       '--use-cases',
       'bcs_per_class.json',
     ]);
-    expect(result.error).toBeNull();
+    expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe(
       [
@@ -288,15 +260,15 @@ describe('decompose metrics (in-process)', () => {
 
   it('DEC-040: names a missing file', async () => {
     const result = await runMetrics(['metrics', '--calls', 'runtime_call_volume.json', '--partition', 'nope.json']);
-    expect(result.error).toBeInstanceOf(UserError);
-    expect((result.error as UserError).code).toBe('DEC-040');
-    expect((result.error as UserError).message).toBe('nope.json: no such file');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe('error DEC-040 nope.json: no such file');
     expect(result.exitCode).toBe(2);
   });
 
   it('requires --calls and --partition', async () => {
     const result = await runMetrics(['metrics', '--calls', 'runtime_call_volume.json']);
-    expect(result.stderr).toContain("required option '--partition <file>' not specified");
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('DEC-048');
   });
 
   it('has help with examples and exit codes', async () => {
@@ -345,5 +317,21 @@ describe('decompose metrics (built CLI)', () => {
     const result = cli(['metrics', '--calls', 'missing-calls.json', '--partition', 'missing-partition.json']);
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')[0]).toBe('error DEC-040 missing-calls.json: no such file');
+  });
+});
+
+describe('decompose metrics --plan', () => {
+  it('measures a decompose plan from the current code, the same numbers decompose plan prints', async () => {
+    const { runCli } = await import('../test-support/run-cli.js');
+    const { fixturePath } = await import('../test-support/temp-project.js');
+    const result = await runCli(['metrics', fixturePath('shop-ts'), '--plan', `${fixturePath('shop-ts')}/golden/decompose.plan.yaml`, '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const fs = await import('node:fs');
+    const YAML = await import('yaml');
+    const golden = YAML.parse(fs.readFileSync(`${fixturePath('shop-ts')}/golden/decompose.plan.yaml`, 'utf8')) as { metrics: unknown };
+    expect(JSON.parse(result.stdout)).toEqual(golden.metrics);
+    const neither = await runCli(['metrics']);
+    expect(neither.exitCode).toBe(2);
+    expect(neither.stderr).toContain('DEC-048');
   });
 });

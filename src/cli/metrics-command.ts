@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option } from 'commander';
+import { analyze } from '../analyze/analyze.js';
+import { choicesFromPlan } from '../app/run-plan.js';
+import { buildPlan, expandModules } from '../plan/build-plan.js';
+import { parsePlan } from '../plan/plan-file.js';
+import { METRICS, formatNumber } from '../report/plan-markdown.js';
 import { computeMetrics, roundHalfEven, roundMetrics, type DecompositionMetrics, type WeightedCall } from '../plan/metrics.js';
 import { compareMoJo } from '../plan/mojo.js';
 import { compareStrings, stableJson } from '../util/compare.js';
@@ -205,14 +210,30 @@ interface MetricsFlags {
   useCases?: string;
   expected?: string;
   root: string;
+  plan?: string;
+}
+
+/** The plan's metrics recomputed from the code as it is now (the plan's choices, today's imports). */
+async function planMetricsNow(dir: string, planFile: string) {
+  let text: string;
+  try {
+    text = fs.readFileSync(planFile, 'utf8');
+  } catch {
+    throw new UserError('DEC-040', `${planFile}: no such plan`, { position: { file: planFile } });
+  }
+  const analysis = await analyze({ dir });
+  const modules = analysis.modules.map((m) => m.path);
+  const parsed = parsePlan(text, planFile, { moduleExists: (m) => modules.includes(m), matchModules: (p) => expandModules([p], modules), projectName: analysis.project.name });
+  return buildPlan(analysis, choicesFromPlan(parsed, parsed.settings), { keepModuleLists: true });
 }
 
 export function registerMetrics({ program, action }: CommandRegistry): void {
   const command = program
-    .command('metrics')
+    .command('metrics [dir]')
     .description('compute BCP, ICP, SM, IFN and NED for a partition (Mono2Micro dataset format), and MoJoFM against an expected one')
-    .requiredOption('--calls <file>', 'runtime call volume: {"Caller--Callee": count}')
-    .requiredOption('--partition <file>', 'the partition to measure: {"Unit": serviceId}')
+    .option('--calls <file>', 'runtime call volume: {"Caller--Callee": count}')
+    .option('--partition <file>', 'the partition to measure: {"Unit": serviceId}')
+    .option('--plan <file>', 'measure a decompose plan instead: the same metrics `decompose plan` prints, from the current code in [dir]')
     .option('--use-cases <file>', 'use cases per unit: {"Unit": ["use case", …]}; needed for BCP')
     .option('--expected <file>', 'an expected partition in the same format: prints MoJoFM(partition, expected)')
     .addOption(new Option('--root <name>', 'entry-point unit left out of ICP and IFN (case-insensitive)').default('Root'))
@@ -230,13 +251,24 @@ Examples:
   $ decompose metrics --calls runtime_call_volume.json --partition vertical_cluster_assignment_5.json \\
       --use-cases bcs_per_class.json --expected vertical_cluster_assignment_7.json
   $ decompose metrics --calls calls.json --partition mine.json --root Main --json | jq .metrics.icp
+  $ decompose metrics --plan decompose.plan.yaml     a plan of the monolith in the current folder
 
 Exit codes: 0 computed, 2 bad input (missing file, invalid JSON, a malformed partition, called units missing from it).
 `,
     );
-  action(command, async (_args, output, globals) => {
+  action(command, async (args, output, globals) => {
     const flags = command.opts<MetricsFlags>();
     const cwd = path.resolve(globals.cwd ?? process.cwd());
+    if (flags.plan) {
+      const [dirArg] = args as [string | undefined];
+      const { plan } = await planMetricsNow(path.resolve(cwd, dirArg ?? '.'), path.resolve(cwd, flags.plan));
+      if (output.json) output.data(stableJson(plan.metrics));
+      else output.info(METRICS.map((m) => `${m.label.padEnd(32)} ${formatNumber((plan.metrics as unknown as Record<string, number | null>)[m.key] ?? null).padStart(8)}  ${m.better ? `${m.better} is better` : ''}`).join('\n'));
+      return ExitCode.ok;
+    }
+    if (!flags.calls || !flags.partition) {
+      throw new UserError('DEC-048', 'metrics needs --calls and --partition (Mono2Micro format), or --plan FILE', { hint: 'See `decompose metrics --help` for examples.' });
+    }
     const files = readDatasetFiles(
       { calls: flags.calls, partition: flags.partition, useCases: flags.useCases, expected: flags.expected },
       cwd,
