@@ -18,7 +18,7 @@ export type Value =
   | { k: 'function'; id: string; module: ParsedModule; node: ts.FunctionLikeDeclaration; name: string | null }
   | { k: 'class'; module: ParsedModule; node: ts.ClassLikeDeclaration; name: string | null }
   | { k: 'instance'; of: Value & { k: 'class' } }
-  | { k: 'param'; fn: string; index: number; module: ParsedModule }
+  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: ts.FunctionLikeDeclaration }
   | { k: 'object'; module: ParsedModule; node: ts.ObjectLiteralExpression }
   | { k: 'array'; module: ParsedModule; items: ts.Expression[] }
   | { k: 'entity'; name: string; kind: EntityKind; module?: string }
@@ -51,6 +51,8 @@ export class Evaluator {
   private readonly exportGuard = new Set<string>();
   private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
   private bindings: Map<ts.Node, Value> | null = null;
+  private readonly callSites = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
+  private callIndex: Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> | null = null;
 
   constructor(
     modules: ParsedModule[],
@@ -126,13 +128,26 @@ export class Evaluator {
     return sets;
   }
 
-  private arrayElements(module: ParsedModule, node: ts.Expression): Value[] | null {
+  private arrayElements(module: ParsedModule, node: ts.Expression, depth = 0): Value[] | null {
     const value = this.evaluate(module, node);
+    return this.elementsOf(value, depth);
+  }
+
+  private elementsOf(value: Value, depth: number): Value[] | null {
+    if (value.k === 'param' && depth < 4) {
+      // `controllers.forEach(…)` where `controllers` is a parameter: the arrays its callers pass.
+      const out: Value[] = [];
+      for (const argument of this.callSiteArguments(value.fnNode, value.module, value.index)) {
+        const elements = this.elementsOf(this.evaluate(argument.module, argument.node), depth + 1);
+        if (elements) out.push(...elements);
+      }
+      return out.length > 0 ? out : null;
+    }
     if (value.k !== 'array') return null;
     const out: Value[] = [];
     for (const item of value.items) {
       if (ts.isSpreadElement(item)) {
-        const inner = this.arrayElements(value.module, item.expression);
+        const inner = this.arrayElements(value.module, item.expression, depth);
         if (inner === null) return null;
         out.push(...inner);
       } else {
@@ -140,6 +155,63 @@ export class Evaluator {
       }
     }
     return out;
+  }
+
+  /**
+   * The argument expressions passed at `index` to a function wherever it is called: a method through
+   * `this.method(…)` in its class, a constructor through `new Class(…)` anywhere, a function through any call
+   * whose callee evaluates to it. Found once per function and remembered.
+   */
+  callSiteArguments(fn: ts.FunctionLikeDeclaration, module: ParsedModule, index: number): Array<{ module: ParsedModule; node: ts.Expression }> {
+    let sites = this.callSites.get(fn);
+    if (!sites) {
+      sites = this.findCallSites(fn, module);
+      this.callSites.set(fn, sites);
+    }
+    return sites.flatMap((site) => {
+      const arg = site.args[index];
+      return arg && !ts.isSpreadElement(arg) ? [{ module: site.module, node: arg }] : [];
+    });
+  }
+
+  private findCallSites(fn: ts.FunctionLikeDeclaration, module: ParsedModule): Array<{ module: ParsedModule; args: readonly ts.Expression[] }> {
+    const out: Array<{ module: ParsedModule; args: readonly ts.Expression[] }> = [];
+    if (ts.isMethodDeclaration(fn) && fn.name && ts.isClassLike(fn.parent)) {
+      const name = propertyNameText(fn.name);
+      const visit = (node: ts.Node): void => {
+        if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.expression.kind === ts.SyntaxKind.ThisKeyword && node.expression.name.text === name) {
+          out.push({ module, args: node.arguments });
+        }
+        ts.forEachChild(node, visit);
+      };
+      ts.forEachChild(fn.parent, visit);
+      return out;
+    }
+    const cls = ts.isConstructorDeclaration(fn) ? fn.parent : null;
+    for (const candidate of this.allCalls()) {
+      const callee = this.evaluate(candidate.module, candidate.node.expression);
+      const matches = cls
+        ? ts.isNewExpression(candidate.node) && callee.k === 'class' && callee.node === cls
+        : ts.isCallExpression(candidate.node) && callee.k === 'function' && callee.node === fn;
+      if (matches) out.push({ module: candidate.module, args: candidate.node.arguments ?? [] });
+    }
+    return out;
+  }
+
+  /** Every call and `new` with arguments in the program, collected once. */
+  private allCalls(): Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> {
+    if (!this.callIndex) {
+      const index: Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> = [];
+      for (const module of this.byFile.values()) {
+        const visit = (node: ts.Node): void => {
+          if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && (node.arguments?.length ?? 0) > 0) index.push({ module, node });
+          ts.forEachChild(node, visit);
+        };
+        ts.forEachChild(module.source, visit);
+      }
+      this.callIndex = index;
+    }
+    return this.callIndex;
   }
 
   private evaluateUncached(module: ParsedModule, node: ts.Node): Value {
@@ -251,7 +323,7 @@ export class Evaluator {
     if (ts.isParameter(declaration)) {
       const fn = declaration.parent;
       if (!isFunctionLike(fn) || !ts.isIdentifier(declaration.name)) return UNKNOWN;
-      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module };
+      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: fn };
     }
     if (ts.isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
     if (ts.isClassDeclaration(declaration)) return this.classValue(module, declaration);
@@ -303,9 +375,11 @@ export class Evaluator {
     while (cls && !ts.isClassLike(cls)) cls = cls.parent;
     if (!cls) return UNKNOWN;
     for (const member of cls.members) {
-      if (ts.isPropertyDeclaration(member) && member.name && propertyNameText(member.name) === name) {
-        return member.initializer ? this.evaluate(module, member.initializer) : UNKNOWN;
+      if (ts.isPropertyDeclaration(member) && member.name && propertyNameText(member.name) === name && member.initializer) {
+        const init = member.initializer;
+        return ts.isArrowFunction(init) || ts.isFunctionExpression(init) ? this.functionValue(module, init, name) : this.evaluate(module, init);
       }
+      if (ts.isMethodDeclaration(member) && member.name && propertyNameText(member.name) === name) return this.functionValue(module, member, name);
       if (ts.isConstructorDeclaration(member)) {
         for (const param of member.parameters) {
           if (ts.isIdentifier(param.name) && param.name.text === name) return this.injectedRepository(module, param);
@@ -740,7 +814,7 @@ function functionNameOf(node: ts.FunctionLikeDeclaration): string | null {
   if (node.name && ts.isIdentifier(node.name)) return node.name.text;
   const parent = node.parent;
   if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
-  if (ts.isPropertyAssignment(parent)) return propertyNameText(parent.name);
+  if (ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) return propertyNameText(parent.name);
   return null;
 }
 

@@ -155,4 +155,33 @@ describe('route table', () => {
     });
     expect(analysis.unresolvedRoutes).toEqual([]);
   });
+
+  it('follows class-based controllers handed to an App class as an array', async () => {
+    const { table, analysis } = await routesOf({
+      'src/server.ts': "import App from './app';\nimport PostController from './post.controller';\nimport UserController from './user.controller';\nconst app = new App([new PostController(), new UserController()]);\napp.listen();",
+      'src/app.ts': [
+        "import * as express from 'express';",
+        'class App {',
+        '  public app: express.Application;',
+        '  constructor(controllers: Array<{ router: express.Router }>) {',
+        '    this.app = express();',
+        '    this.app.use(express.json());',
+        '    this.initializeControllers(controllers);',
+        '    this.app.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => next(err));',
+        '  }',
+        '  private initializeControllers(controllers: Array<{ router: express.Router }>) {',
+        "    controllers.forEach((controller) => { this.app.use('/', controller.router); });",
+        '  }',
+        '  public listen() { this.app.listen(3000); }',
+        '}',
+        'export default App;',
+      ].join('\n'),
+      'src/post.controller.ts': "import { Router, Request, Response } from 'express';\nexport default class PostController {\n  public path = '/posts';\n  public router = Router();\n  constructor() { this.initializeRoutes(); }\n  private initializeRoutes() {\n    this.router.get(this.path, this.getAllPosts);\n    this.router.get(`${this.path}/:id`, this.getPostById);\n  }\n  private getAllPosts = async (req: Request, res: Response) => { res.json([]); };\n  private getPostById = async (req: Request, res: Response) => { res.json({}); };\n}",
+      'src/user.controller.ts': "import { Router } from 'express';\nexport default class UserController {\n  public router = Router();\n  constructor() { this.router.delete('/users/:id', (q, s) => s.end()); }\n}",
+    });
+    expect(table).toEqual(['GET /posts', 'GET /posts/:id', 'DELETE /users/:id']);
+    expect(analysis.routes.find((r) => r.path === '/posts')!.handler).toMatchObject({ module: 'src/post.controller.ts', name: 'getAllPosts' });
+    expect(analysis.routes.find((r) => r.path === '/posts')!.middleware).toEqual(['express.json']);
+    expect(analysis.project.entries).toContain('src/app.ts');
+  });
 });

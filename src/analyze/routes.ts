@@ -181,7 +181,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
               line: lineOf(arg.module, arg.node),
               reason: `mounted value \`${arg.node.getText(arg.module.source)}\` could not be resolved statically`,
             });
-          } else {
+          } else if (!(value.k === 'function' && value.node.parameters.length === 4)) {
+            // Error handlers (err, req, res, next) never run in front of a route on the normal path.
             const name = middlewareName(arg.module, arg.node);
             before.push(name);
             for (const path of paths) routerMiddleware.push({ name, scope: path });
