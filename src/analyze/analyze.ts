@@ -175,6 +175,9 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
   };
   let bytes: Buffer;
   try {
+    // Checked before reading too: a multi-gigabyte file must not be read into memory only to be skipped.
+    const size = fs.statSync(file).size;
+    if (size > MAX_SOURCE_BYTES) return skip('too-large', `skipped: ${size} bytes is larger than ${MAX_SOURCE_BYTES} (generated or bundled code?)`);
     bytes = fs.readFileSync(file);
   } catch (error) {
     return skip('unreadable', `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
@@ -187,14 +190,46 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
   } catch {
     return skip('encoding', 'skipped: not valid UTF-8');
   }
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+  let source: ts.SourceFile;
+  try {
+    source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+  } catch (error) {
+    // The compiler's parser is recursive: thousands of nested brackets overflow the stack.
+    if (error instanceof RangeError) return skip('too-deep', 'skipped: nested too deeply to parse (generated code?)');
+    throw error;
+  }
   const parseErrors = (source as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
   if (parseErrors.length > 0) {
     const first = parseErrors[0]!;
     const { line, character } = source.getLineAndCharacterOfPosition(first.start);
     return skip('syntax-error', `skipped: syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
   }
+  const deepest = deepestNode(source);
+  if (deepest !== null) {
+    const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
+    return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
+  }
   return { file, path: repoPath, text, source, language: /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js' };
+}
+
+/**
+ * How deeply syntax may nest. Every later reading of a module walks its tree recursively, so a much deeper tree
+ * (thousands of nested brackets or `else if`s, generated code) would overflow the stack; hand-written code stays
+ * well below a hundred, and trees twice this deep were still read safely when the limit was set.
+ */
+export const MAX_AST_DEPTH = 1000;
+
+/** The first node nested deeper than MAX_AST_DEPTH, found without recursion; null when the tree is shallower. */
+function deepestNode(source: ts.SourceFile): ts.Node | null {
+  const stack: Array<[ts.Node, number]> = [[source, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > MAX_AST_DEPTH) return node;
+    ts.forEachChild(node, (child) => {
+      stack.push([child, depth + 1]);
+    });
+  }
+  return null;
 }
 
 /**

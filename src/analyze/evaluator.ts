@@ -30,6 +30,18 @@ const CHAINABLE_ROUTER_METHODS = new Set(['use', 'get', 'post', 'put', 'patch', 
 const GLOBALS = new Set(['process', 'global', 'globalThis', 'setInterval', 'setTimeout', 'console', 'Buffer']);
 const ENTITY_FACTORY_CALLS: Record<string, EntityKind> = { table: 'store', collection: 'mongodb' };
 const REPOSITORY_GETTERS = new Set(['getRepository', 'getMongoRepository', 'getTreeRepository', 'getCustomRepository']);
+/**
+ * How many evaluations may be nested (an identifier defined by another, an import of a re-export of a
+ * re-export …). Real code stays far below; a generated or hostile chain of thousands would otherwise overflow
+ * the stack, so beyond this the value is `unknown`.
+ */
+export const MAX_EVALUATION_DEPTH = 200;
+/**
+ * At most this many combinations of loop bindings (`xs.forEach((x) => ys.forEach((y) => app.get(…))))`): nested
+ * loops multiply, and a few lines could otherwise ask for millions of routes. Outer loops past the limit stay
+ * unbound, so what they register is reported as unresolved instead.
+ */
+export const MAX_LOOP_BINDINGS = 512;
 
 interface ModuleExports {
   named: Map<string, () => Value>;
@@ -53,6 +65,8 @@ export class Evaluator {
   private bindings: Map<ts.Node, Value> | null = null;
   private readonly callSites = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
   private callIndex: Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> | null = null;
+  /** Evaluations (and export look-ups) currently nested; see MAX_EVALUATION_DEPTH. */
+  private depth = 0;
 
   constructor(
     modules: ParsedModule[],
@@ -70,13 +84,15 @@ export class Evaluator {
     const bound = this.bindings !== null;
     const cached = bound ? undefined : this.cache.get(node);
     if (cached) return cached;
-    if (this.inProgress.has(node)) return UNKNOWN;
+    if (this.inProgress.has(node) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
     this.inProgress.add(node);
+    this.depth += 1;
     let value: Value;
     try {
       value = this.evaluateUncached(module, node);
     } finally {
       this.inProgress.delete(node);
+      this.depth -= 1;
     }
     if (!bound) this.cache.set(node, value);
     return value;
@@ -121,6 +137,7 @@ export class Evaluator {
       if (elements === null) continue;
       const target = ts.isParameter(declaration) || ts.isVariableDeclaration(declaration) ? declaration : undefined;
       if (!target || !ts.isIdentifier(target.name)) continue;
+      if (sets.length * elements.length > MAX_LOOP_BINDINGS) break;
       const next: Array<Map<ts.Node, Value>> = [];
       for (const set of sets) for (const element of elements) next.push(new Map([...set, [target, element]]));
       sets = next;
@@ -602,8 +619,9 @@ export class Evaluator {
   /** The value of export `name` of a module, following re-exports and CommonJS exports. */
   exportOf(file: string, name: string): Value {
     const key = `${file}\0${name}`;
-    if (this.exportGuard.has(key)) return UNKNOWN;
+    if (this.exportGuard.has(key) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
     this.exportGuard.add(key);
+    this.depth += 1;
     try {
       const exports = this.exportsOf(file);
       const named = exports.named.get(name);
@@ -624,6 +642,7 @@ export class Evaluator {
       return UNKNOWN;
     } finally {
       this.exportGuard.delete(key);
+      this.depth -= 1;
     }
   }
 

@@ -10,17 +10,29 @@ export interface CoChangeOptions {
 }
 
 /**
+ * Git configuration that would let the analysed folder make git run a program while it only reads (the
+ * `core.fsmonitor` hook runs on `diff` and `ls-files`), switched off for every git command decompose runs: a
+ * folder received as an archive brings its own `.git/config`.
+ */
+const SAFE_GIT_CONFIG = ['-c', 'core.fsmonitor=false'];
+
+/** Runs a read-only git command in `cwd` with an argument array (never a shell) and the configuration above. */
+export function git(args: string[], cwd: string, options: { maxBuffer?: number } = {}) {
+  return execa('git', [...SAFE_GIT_CONFIG, ...args], { cwd, reject: false, stdin: 'ignore', ...options });
+}
+
+/**
  * Which modules change together, from `git log --name-only` (bounded by commit count and date).
  * Returns null outside a git work tree. Git is run with an argument array, never a shell string.
  */
 export async function readCoChange(root: string, modules: Set<string>, options: CoChangeOptions): Promise<CoChange | null> {
-  const inside = await execa('git', ['rev-parse', '--show-prefix'], { cwd: root, reject: false });
+  const inside = await git(['rev-parse', '--show-prefix'], root);
   if (inside.exitCode !== 0) return null;
   const prefix = inside.stdout.trim();
-  const args = ['log', '--no-merges', '--name-only', '--no-renames', '--format=%x00commit', `--max-count=${options.maxCommits}`];
+  const args = ['log', '--no-merges', '--name-only', '--no-renames', '--no-show-signature', '--format=%x00commit', `--max-count=${options.maxCommits}`];
   if (options.since) args.push(`--since=${options.since}`);
   args.push('--', '.');
-  const log = await execa('git', args, { cwd: root, reject: false, maxBuffer: 512 * 1024 * 1024 });
+  const log = await git(args, root, { maxBuffer: 512 * 1024 * 1024 });
   if (log.exitCode !== 0) return null;
   const perModule = new Map<string, number>();
   const pairs = new Map<string, number>();

@@ -111,9 +111,15 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
   const externals = new Set<string>();
   const builtins = new Set<string>();
   for (const entry of raw) {
-    const specifier = literalText(entry.specifierNode)!;
-    const resolved = resolver.resolve(module.file, specifier);
     const { line, column } = positionOf(module, entry.node);
+    // The parser accepts any expression after `from` or inside `import x = require(…)`; only the checker
+    // insists on a string, so a file without syntax errors can still have a non-literal specifier here.
+    const specifier = literalText(entry.specifierNode);
+    if (specifier === null) {
+      unresolved.push({ file: module.path, line, column, specifier: entry.specifierNode.getText(source), reason: 'non-literal' });
+      continue;
+    }
+    const resolved = resolver.resolve(module.file, specifier);
     if (resolved.kind === 'external') {
       if (!entry.declaredTypeOnly) externals.add(resolved.packageName);
     } else if (resolved.kind === 'builtin') {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ts } from 'ts-morph';
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
+import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
 
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
@@ -108,20 +109,12 @@ function readPackageJson(root: string): PackageJson {
     const value = JSON.parse(text) as unknown;
     return value && typeof value === 'object' ? (value as PackageJson) : {};
   } catch (error) {
-    const { line, column } = jsonErrorPosition(text, error);
-    throw new UserError('DEC-004', `package.json is not valid JSON: ${(error as Error).message}`, {
+    const { message, line, column } = describeJsonError(text, error);
+    throw new UserError('DEC-004', `package.json is not valid JSON: ${message}`, {
       position: { file, line, column },
       hint: 'Fix the JSON syntax in package.json.',
     });
   }
-}
-
-function jsonErrorPosition(text: string, error: unknown): { line?: number; column?: number } {
-  const match = /position (\d+)/.exec(String((error as Error).message));
-  if (!match) return {};
-  const offset = Number(match[1]);
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
 }
 
 interface LoadedConfig {
@@ -166,9 +159,19 @@ function configError(root: string, file: string, diagnostic: ts.Diagnostic): Use
     const pos = where.getLineAndCharacterOfPosition(diagnostic.start);
     line = pos.line + 1;
     column = pos.character + 1;
+  } else if (!diagnostic.file && (diagnostic.code === 5083 || diagnostic.code === 6053)) {
+    // A missing `extends` target comes without a position: point at the "extends" value.
+    const text = fs.readFileSync(file, 'utf8');
+    const match = /"extends"\s*:\s*/.exec(text);
+    if (match) {
+      const before = text.slice(0, match.index + match[0].length).split('\n');
+      line = before.length;
+      column = (before.at(-1)?.length ?? 0) + 1;
+    }
   }
   const shown = diagnostic.file ? diagnostic.file.fileName : file;
-  return new UserError('DEC-005', `${path.relative(root, shown) || shown}: invalid configuration: ${message}`, {
+  // The position (printed before the message) names the file; the message says what is wrong with it.
+  return new UserError('DEC-005', `invalid configuration: ${message}`, {
     position: { file: shown, line, column },
     hint: 'Fix the tsconfig/jsconfig (or the file it extends), or remove it to let decompose find sources itself.',
   });

@@ -7,6 +7,12 @@ import { type ParsedModule, lineOf, literalText } from './parsed-module.js';
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
 const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
 const MAX_MOUNT_DEPTH = 32;
+/**
+ * Routers visited while walking the mount tree. A router mounted twice at every level doubles the table per
+ * level (2^depth routes); real apps visit a few hundred. Past this the walk stops and says so in
+ * `unresolvedRoutes`, instead of running out of memory.
+ */
+const MAX_MOUNT_VISITS = 20_000;
 
 type RouterValue = Value & { k: 'router' };
 
@@ -149,8 +155,14 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
 
   const routes: Route[] = [];
   const reached = new Set<string>();
+  let visits = 0;
+  let truncatedAt: { file: string; line: number } | null = null;
   const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[], origin: string | null): void => {
     if (stack.includes(router.id) || stack.length > MAX_MOUNT_DEPTH) return;
+    if (++visits > MAX_MOUNT_VISITS) {
+      truncatedAt ??= { file: router.module.path, line: lineOf(router.module, router.node) };
+      return;
+    }
     reached.add(router.id);
     const routerMiddleware: Array<{ name: string; scope: string }> = [];
     for (const event of events.get(router.id) ?? []) {
@@ -210,6 +222,14 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     }
   };
   for (const root of roots) walk(root, '', [], [], [], null);
+  if (truncatedAt !== null) {
+    const { file, line } = truncatedAt as { file: string; line: number };
+    unresolved.push({
+      file,
+      line,
+      reason: `the mount tree mounts the same routers more than ${MAX_MOUNT_VISITS} times (each mounted several times at every level); the route table stops there`,
+    });
+  }
 
   for (const [id, list] of events) {
     if (reached.has(id)) continue;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ANALYSIS_VERSION, type Analysis, AnalysisSchema } from '../model/analysis.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
-import { writeChanges } from '../sink/disk-sink.js';
+import { describeJsonError } from '../util/json-error.js';
+import { sinkTarget, writeOutput } from './write-output.js';
 
 export const DEFAULT_ANALYSIS_FILE = 'decompose-analysis.json';
 export const ANALYSIS_SCHEMA_URL = 'https://decompose.dev/schema/analysis-v1.json';
@@ -22,10 +23,11 @@ export function isAnalysisFile(content: string): boolean {
   }
 }
 
-export function writeAnalysis(analysis: Analysis, file: string, force: boolean): void {
-  const absolute = path.resolve(file);
-  writeChanges([{ path: path.basename(absolute), content: serializeAnalysis(analysis), isOurs: isAnalysisFile }], {
-    root: path.dirname(absolute),
+/** Writes the analysis to `file`; `projectDir` is the analysed folder (see `sinkTarget`). */
+export function writeAnalysis(analysis: Analysis, file: string, force: boolean, projectDir: string = path.dirname(path.resolve(file))): void {
+  const target = sinkTarget(projectDir, file);
+  writeOutput([{ path: target.path, content: serializeAnalysis(analysis), isOurs: isAnalysisFile }], {
+    root: target.root,
     force,
     dryRun: false,
     onConflict: 'refuse',
@@ -44,7 +46,8 @@ export function readAnalysis(file: string): Analysis {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UserError('DEC-021', `${file}: not valid JSON: ${(error as Error).message}`, { position: { file } });
+    const { message, line, column } = describeJsonError(text, error);
+    throw new UserError('DEC-021', `not valid JSON: ${message}`, { position: { file, line, column }, hint: 'Re-run `decompose analyze` to write it again.' });
   }
   const version = (value as { version?: unknown })?.version;
   if (version !== ANALYSIS_VERSION) {

@@ -1,18 +1,19 @@
-import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
+import { git } from '../analyze/git.js';
 import { type BaselineFile, applyBaseline, baselineOf } from '../check/baseline.js';
 import { checkDrift } from '../check/check-drift.js';
 import type { CheckResult, FindingLocation } from '../model/finding.js';
 import type { Plan } from '../model/plan.js';
 import { expandModules } from '../plan/build-plan.js';
 import { parsePlan } from '../plan/plan-file.js';
-import { writeChanges } from '../sink/disk-sink.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
+import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
 import { readAnalysis } from './analysis-file.js';
+import { sinkTarget, writeOutput } from './write-output.js';
 import { DEFAULT_PLAN_FILE } from './run-plan.js';
 
 export interface CheckRunOptions {
@@ -41,10 +42,13 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const { plan, text } = loadPlan(planFile, dir);
   const analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
   const allModules = analysis.modules.map((m) => m.path);
+  // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
+  // two places still is.
   const validated = parsePlan(text, planFile, {
-    moduleExists: () => true,
+    moduleExists: (m) => allModules.includes(m),
     matchModules: (pattern) => expandModules([pattern], allModules),
     projectName: analysis.project.name,
+    missingModulesAreDrift: true,
   });
   void plan;
   const planRelative = toRepoPath(dir, planFile);
@@ -66,8 +70,9 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     if (!baselinePath) throw new UserError('DEC-061', '--update-baseline needs --baseline FILE', { hint: 'Name the baseline file, e.g. --baseline .decompose-baseline.json.' });
     const before = fs.existsSync(baselinePath) ? readBaseline(baselinePath).findings.length : 0;
     const next = baselineOf(findings);
-    writeChanges([{ path: path.basename(baselinePath), content: stableJson(next), isOurs: isBaselineFile }], {
-      root: path.dirname(baselinePath),
+    const target = sinkTarget(dir, baselinePath);
+    writeOutput([{ path: target.path, content: stableJson(next), isOurs: isBaselineFile }], {
+      root: target.root,
       force: false,
       dryRun: false,
       onConflict: 'refuse',
@@ -104,22 +109,40 @@ function readBaseline(file: string): BaselineFile {
   } catch {
     throw new UserError('DEC-062', `${file}: no such baseline`, { hint: 'Create it with --update-baseline.', position: { file } });
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as BaselineFile;
-    if (value.version !== 1 || !Array.isArray(value.findings)) throw new Error('not a decompose baseline (version 1)');
-    return value;
+    value = JSON.parse(text);
   } catch (error) {
-    throw new UserError('DEC-063', `${file}: invalid baseline: ${(error as Error).message}`, { position: { file } });
+    const { message, line, column } = describeJsonError(text, error);
+    throw new UserError('DEC-063', `invalid baseline: not valid JSON: ${message}`, { position: { file, line, column } });
   }
+  const baseline = value as Partial<BaselineFile> | null;
+  const isEntry = (entry: unknown) => entry !== null && typeof entry === 'object' && typeof (entry as { fingerprint?: unknown }).fingerprint === 'string';
+  if (baseline?.version !== 1 || !Array.isArray(baseline.findings) || !baseline.findings.every(isEntry)) {
+    throw new UserError('DEC-063', `${file}: invalid baseline: not a decompose baseline (version 1, findings with fingerprints)`, {
+      position: { file },
+      hint: 'Write it again with --update-baseline.',
+    });
+  }
+  return baseline as BaselineFile;
 }
 
 /** Files changed since REF (committed or not, and new files), relative to the analysed folder. */
 async function changedFiles(dir: string, ref: string): Promise<Set<string>> {
-  const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, reject: false });
+  const inside = await git(['rev-parse', '--is-inside-work-tree'], dir);
   if (inside.exitCode !== 0) throw new UserError('DEC-064', `--changed-since needs a git work tree; ${dir} is not one`);
-  // Argument arrays only: REF comes from the user and never passes through a shell.
-  const diff = await execa('git', ['diff', '--name-only', '--relative', ref, '--', '.'], { cwd: dir, reject: false });
-  if (diff.exitCode !== 0) throw new UserError('DEC-065', `--changed-since ${ref}: git cannot compare with it (${diff.stderr.trim().split('\n')[0]})`);
-  const untracked = await execa('git', ['ls-files', '--others', '--exclude-standard', '--', '.'], { cwd: dir, reject: false });
+  // Argument arrays only: REF comes from the user and never passes through a shell. A REF starting with "-"
+  // would be read as an option (`--output=FILE` makes git diff write a file), so it is refused, and what is
+  // passed on is the commit it names.
+  const refused = (why: string) =>
+    new UserError('DEC-065', `--changed-since ${JSON.stringify(ref)}: ${why}`, {
+      hint: 'Give a branch, tag or commit git knows here, e.g. origin/main (fetch it first in CI: fetch-depth: 0).',
+    });
+  if (ref.trim() === '' || ref.startsWith('-')) throw refused('not a git ref');
+  const commit = await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], dir);
+  if (commit.exitCode !== 0) throw refused('git knows no commit by that name here');
+  const diff = await git(['diff', '--name-only', '--relative', '--no-ext-diff', '--no-textconv', commit.stdout.trim(), '--', '.'], dir);
+  if (diff.exitCode !== 0) throw refused(`git cannot compare with it (${diff.stderr.trim().split('\n')[0]})`);
+  const untracked = await git(['ls-files', '--others', '--exclude-standard', '--', '.'], dir);
   return new Set([...diff.stdout.split('\n'), ...untracked.stdout.split('\n')].filter(Boolean));
 }

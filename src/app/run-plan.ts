@@ -10,9 +10,10 @@ import type { Partition } from '../plan/mojo.js';
 import { PLAN_FILE_HEADER, parsePlan, serializePlan } from '../plan/plan-file.js';
 import { renderPlanHtml } from '../report/plan-html.js';
 import { renderPlanMarkdown } from '../report/plan-markdown.js';
-import { writeChanges } from '../sink/disk-sink.js';
 import { UserError } from '../util/errors.js';
+import { describeJsonError } from '../util/json-error.js';
 import { readAnalysis } from './analysis-file.js';
+import { sinkTarget, writeOutput } from './write-output.js';
 
 export const DEFAULT_PLAN_FILE = 'decompose.plan.yaml';
 
@@ -94,22 +95,27 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
     warnings.push(`${seam.caller}:${seam.line} calls ${seam.to} (${seam.symbol}) but ${seam.from} does not list ${seam.to} in dependsOn`);
   }
 
+  if (options.git && analysis.coChange === null) warnings.push(`${dir} is not inside a git work tree: change coupling skipped`);
+
   const plan = built.plan;
   const folder = path.dirname(planFile);
+  const target = sinkTarget(dir, planFile);
+  const beside = (name: string) => path.posix.join(path.posix.dirname(target.path), name);
   const changes: FileChange[] = [
     {
-      path: path.basename(planFile),
+      path: target.path,
       content: serializePlan(plan, options.refresh ? (previousText ?? undefined) : undefined),
-      isOurs: (existing) => existing.startsWith(PLAN_FILE_HEADER.split('\n')[0]!),
+      // An editor may have added a byte-order mark; the file is still ours.
+      isOurs: (existing) => existing.replace(/^\uFEFF/, '').startsWith(PLAN_FILE_HEADER.split('\n')[0]!),
     },
-    { path: 'PLAN.md', content: renderPlanMarkdown(plan, { planFile: path.relative(folder, planFile) }), isOurs: isGeneratedReport },
-    { path: 'plan.html', content: await renderPlanHtml(plan), isOurs: isGeneratedReport },
+    { path: beside('PLAN.md'), content: renderPlanMarkdown(plan, { planFile: path.relative(folder, planFile) }), isOurs: isGeneratedReport },
+    { path: beside('plan.html'), content: await renderPlanHtml(plan), isOurs: isGeneratedReport },
   ];
-  const results = writeChanges(changes, { root: folder, force: options.force, dryRun: false, onConflict: 'refuse' });
+  const results = writeOutput(changes, { root: target.root, force: options.force, dryRun: false, onConflict: 'refuse' });
   return {
     built,
     planFile,
-    written: results.filter((r) => r.action !== 'unchanged').map((r) => path.join(folder, r.path)),
+    written: results.filter((r) => r.action !== 'unchanged').map((r) => path.join(target.root, r.path)),
     warnings,
   };
 }
@@ -151,17 +157,30 @@ function readIfExists(file: string): string | null {
 
 /** An intended split in the fixtures' EXPECTED.json shape: `domains: {name: [modules]}`, `shared: [modules]`. */
 function readExpected(file: string): Partition {
-  let value: { domains?: Record<string, string[]>; shared?: string[] };
+  let text: string;
   try {
-    value = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof value;
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError('DEC-055', `${file}: cannot read the expected split: ${(error as Error).message}`, { position: { file } });
+    throw new UserError('DEC-055', `${file}: cannot read the expected split (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { position: { file } });
   }
-  if (!value.domains || typeof value.domains !== 'object') {
-    throw new UserError('DEC-055', `${file}: expected a "domains" object (domain -> modules)`, { position: { file } });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const { message, line, column } = describeJsonError(text, error);
+    throw new UserError('DEC-055', `the expected split is not valid JSON: ${message}`, { position: { file, line, column } });
   }
+  const shape = (what: string) =>
+    new UserError('DEC-055', `${file}: ${what}`, { position: { file }, hint: 'The expected split looks like {"domains": {"orders": ["src/orders/a.ts"]}, "shared": ["src/util.ts"]}.' });
+  const isStrings = (list: unknown): list is string[] => Array.isArray(list) && list.every((m) => typeof m === 'string');
+  const { domains, shared } = (value ?? {}) as { domains?: unknown; shared?: unknown };
+  if (!domains || typeof domains !== 'object' || Array.isArray(domains)) throw shape('expected a "domains" object (domain -> modules)');
   const partition: Partition = {};
-  for (const [domain, modules] of Object.entries(value.domains)) for (const module of modules) partition[module] = domain;
-  for (const module of value.shared ?? []) partition[module] = 'SHARED';
+  for (const [domain, modules] of Object.entries(domains)) {
+    if (!isStrings(modules)) throw shape(`domains.${domain} must be a list of module paths`);
+    for (const module of modules) partition[module] = domain;
+  }
+  if (shared !== undefined && !isStrings(shared)) throw shape('"shared" must be a list of module paths');
+  for (const module of shared ?? []) partition[module] = 'SHARED';
   return partition;
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Option } from 'commander';
-import { analyze } from '../analyze/analyze.js';
 import { DEFAULT_ANALYSIS_FILE, serializeAnalysis, writeAnalysis } from '../app/analysis-file.js';
 import { formatAnalysisSummary } from '../report/analysis-summary.js';
 import { ExitCode, UserError } from '../util/errors.js';
@@ -46,6 +45,8 @@ Exit codes: 0 written, 2 bad input (no such folder, no sources, not an Express a
       throw new UserError('DEC-012', `--git-max-commits must be a positive whole number, not ${flags.gitMaxCommits}`);
     }
     let lastShown = 0;
+    // Stages load when their command runs, so --help and other commands start fast.
+    const { analyze } = await import('../analyze/analyze.js');
     const analysis = await analyze({
       dir,
       entry: flags.entry,
@@ -62,7 +63,7 @@ Exit codes: 0 written, 2 bad input (no such folder, no sources, not an Express a
       output.data(serializeAnalysis(analysis));
     } else {
       const file = path.resolve(cwd, flags.out ?? path.join(dir, DEFAULT_ANALYSIS_FILE));
-      writeAnalysis(analysis, file, flags.force === true);
+      writeAnalysis(analysis, file, flags.force === true, dir);
       if (output.json) output.data(serializeAnalysis(analysis));
       output.info(formatAnalysisSummary(analysis, output.color));
       output.info(`\nWrote ${path.relative(cwd, file) || file}`);

@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option } from 'commander';
-import { analyze } from '../analyze/analyze.js';
-import { choicesFromPlan } from '../app/run-plan.js';
-import { buildPlan, expandModules } from '../plan/build-plan.js';
-import { parsePlan } from '../plan/plan-file.js';
 import { METRICS, formatNumber } from '../report/plan-markdown.js';
 import { computeMetrics, roundHalfEven, roundMetrics, type DecompositionMetrics, type WeightedCall } from '../plan/metrics.js';
 import { compareMoJo } from '../plan/mojo.js';
 import { compareStrings, stableJson } from '../util/compare.js';
 import { ExitCode, UserError, type SourcePosition } from '../util/errors.js';
+import { describeJsonError } from '../util/json-error.js';
 import type { CommandRegistry } from './main.js';
 
 /**
@@ -215,6 +212,10 @@ interface MetricsFlags {
 
 /** The plan's metrics recomputed from the code as it is now (the plan's choices, today's imports). */
 async function planMetricsNow(dir: string, planFile: string) {
+  const { analyze } = await import('../analyze/analyze.js');
+  const { choicesFromPlan } = await import('../app/run-plan.js');
+  const { buildPlan, expandModules } = await import('../plan/build-plan.js');
+  const { parsePlan } = await import('../plan/plan-file.js');
   let text: string;
   try {
     text = fs.readFileSync(planFile, 'utf8');
@@ -309,21 +310,15 @@ function parseJson(file: DatasetFile): unknown {
   try {
     return JSON.parse(file.text);
   } catch (error) {
-    const message = (error as Error).message;
-    const position: SourcePosition = { file: file.name, ...lineAndColumn(file.text, message) };
+    // One line whatever the parser quotes back (it can quote text with line breaks).
+    const { message, line, column } = describeJsonError(file.text, error);
+    const position: SourcePosition = line === undefined ? { file: file.name } : { file: file.name, line, column };
     const where = position.line === undefined ? file.name : `${file.name}:${position.line}:${position.column}`;
     throw new UserError(CODES.invalidJson, `${where}: not valid JSON: ${message}`, { position });
   }
 }
 
 /** Line and column (1-based) of the "at position N" that V8 puts in JSON syntax errors, when it does. */
-function lineAndColumn(text: string, message: string): { line?: number; column?: number } {
-  const match = /position (\d+)/.exec(message);
-  if (!match) return {};
-  const offset = Math.min(Number(match[1]), text.length);
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: before[before.length - 1]!.length + 1 };
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { runPlan } from '../app/run-plan.js';
 import { formatPlanSummary } from '../report/plan-summary.js';
 import { stableJson } from '../util/compare.js';
 import { ExitCode, UserError } from '../util/errors.js';
 import type { CommandRegistry } from './main.js';
-import { reviewPlanInteractively } from './plan-review.js';
 
 interface PlanFlags {
   plan?: string;
@@ -55,6 +53,8 @@ Exit codes: 0 written, 2 bad input (no plan to refresh, invalid plan with file:l
     const [dirArg] = args as [string | undefined];
     const flags = command.opts<PlanFlags>();
     const cwd = path.resolve(globals.cwd ?? process.cwd());
+    const { runPlan } = await import('../app/run-plan.js');
+    const { reviewPlanInteractively } = await import('./plan-review.js');
     const result = await runPlan({
       dir: path.resolve(cwd, dirArg ?? '.'),
       planFile: flags.plan ? path.resolve(cwd, flags.plan) : undefined,

@@ -353,7 +353,14 @@ function nameCandidates(modules: string[], facts: Facts, analysis: Analysis): Ar
   return candidates;
 }
 
-export function toDnsLabel(text: string): string {
+/** Device names Windows refuses as folder names (the plan file's validator rejects them as service names too). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/**
+ * A DNS label from a folder or resource name, or '' when none can be made. A label Windows cannot use as a folder
+ * name (`src/aux/` gives "aux") gets `suffix`, so the proposal never writes a name that `plan --refresh` rejects.
+ */
+export function toDnsLabel(text: string, suffix = 'service'): string {
   let label = text
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
@@ -362,6 +369,7 @@ export function toDnsLabel(text: string): string {
     .slice(0, 63)
     .replace(/-+$/, '');
   if (label && !/^[a-z]/.test(label)) label = `svc-${label}`.slice(0, 63);
+  if (WINDOWS_RESERVED.test(label)) label = `${label}-${suffix}`;
   return DNS_LABEL.test(label) ? label : '';
 }
 
@@ -372,7 +380,7 @@ function groupShared(modules: string[], serviceNames: string[]): Array<{ name: s
     const parts = module.split('/');
     const underRoot = ['src', 'lib', 'app', 'server'].includes(parts[0]!);
     const folder = underRoot && parts.length > 2 ? parts[1]! : !underRoot && parts.length > 1 ? parts[0]! : 'shared';
-    const base = toDnsLabel(folder) || 'shared';
+    const base = toDnsLabel(folder, 'lib') || 'shared';
     const name = serviceNames.includes(base) ? `${base}-lib` : base;
     groups.set(name, [...(groups.get(name) ?? []), module]);
   }

@@ -50,11 +50,12 @@ export const DEFAULT_REPLICAS = { min: 2, max: 6 };
 export function expandModules(patterns: string[], modules: string[]): string[] {
   const out = new Set<string>();
   for (const pattern of patterns) {
-    if (picomatch.scan(pattern).isGlob) {
+    // A module's own path is itself, even when it holds glob characters (`src/[id].ts`, `src/a{b}/x.ts`).
+    if (modules.includes(pattern)) {
+      out.add(pattern);
+    } else if (picomatch.scan(pattern).isGlob) {
       const isMatch = picomatch(pattern, { dot: true });
       for (const module of modules) if (isMatch(module)) out.add(module);
-    } else if (modules.includes(pattern)) {
-      out.add(pattern);
     }
   }
   return [...out].sort(compareStrings);
@@ -83,7 +84,12 @@ export function compressModules(mine: string[], all: string[]): string[] {
     // Never claim the whole source root: that is no domain.
     if (members.length === all.length) continue;
     if (members.some((m) => covered.has(m))) continue;
-    out.push(`${folder}/**`);
+    // A folder whose name holds glob characters (`a|b`, `[id]`, `(group)`) would make a glob that matches
+    // something else: list its modules one by one instead.
+    const glob = `${folder}/**`;
+    const matched = expandModules([glob], all);
+    if (matched.length !== members.length || !members.every((m) => matched.includes(m))) continue;
+    out.push(glob);
     for (const m of members) covered.add(m);
   }
   for (const module of mine) if (!covered.has(module)) out.push(module);

@@ -42,6 +42,23 @@ export const CHECK_FORMATS = Object.keys(CHECK_REPORTERS) as CheckFormat[];
  * Whether the check passes: no error findings and no stale baseline entries (stale entries fail the check until the
  * baseline is updated). Warnings alone pass. The CLI's exit code and the reporters' ✅/❌ use this one predicate.
  */
+/**
+ * True for a file that an earlier `check -o` wrote, in any format (or an empty file): ours to replace. Anything else
+ * at that path is the user's, and `check -o` does not overwrite it without --force.
+ */
+export function isCheckReport(existing: string): boolean {
+  if (existing.trim() === '') return true;
+  try {
+    const value = JSON.parse(existing) as { findings?: unknown; stale?: unknown; runs?: Array<{ tool?: { driver?: { name?: unknown } } }> } | null;
+    if (value === null || typeof value !== 'object') return false;
+    if (Array.isArray(value.findings) && Array.isArray(value.stale)) return true;
+    return Array.isArray(value.runs) && value.runs[0]?.tool?.driver?.name === 'decompose';
+  } catch {
+    // not JSON: one of the text formats
+  }
+  return existing.includes('<testsuites name="decompose"') || /\d+ errors?, \d+ warnings?, \d+ baselined, \d+ stale baseline entr/.test(existing);
+}
+
 export function isCheckPassing(result: CheckResult): boolean {
   return result.stale.length === 0 && result.findings.every((f) => f.severity !== 'error');
 }
