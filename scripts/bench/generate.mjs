@@ -54,7 +54,7 @@ translations:translation stores:store menus:menuItem recipes:recipe kiosks:kiosk
 const SUB_ENTITIES = ['item', 'line', 'batch', 'policy', 'rule', 'template', 'snapshot', 'adjustment', 'allocation', 'approval', 'note',
   'attachment', 'version', 'limit', 'preference', 'assignment', 'reminder', 'tag', 'segment', 'schedule', 'channel', 'region', 'threshold', 'export'];
 const HELPER_KINDS = ['policy', 'mapper', 'validator', 'events', 'calculator', 'formatter', 'rules', 'notifier', 'importer', 'exporter', 'scheduler', 'presenter', 'guard', 'normalizer', 'matcher'];
-const UTIL_NAMES = ['dates', 'money', 'strings', 'arrays', 'retry', 'ids', 'slug', 'csv', 'http-client', 'crypto', 'objects', 'numbers',
+const UTIL_NAMES = ['dates', 'money', 'strings', 'arrays', 'retry', 'slug', 'csv', 'http-client', 'crypto', 'objects', 'numbers',
   'query', 'sorting', 'timezones', 'phone', 'address', 'email', 'files', 'locks', 'feature-flags', 'metrics', 'tracing', 'cache-keys', 'urls'];
 const STATUSES = ['draft', 'pending', 'active', 'approved', 'rejected', 'archived', 'cancelled', 'completed', 'failed', 'scheduled', 'expired', 'on_hold'];
 const VERBS = ['approve', 'archive', 'cancel', 'publish', 'recalculate', 'sync', 'assign', 'close', 'reopen', 'verify', 'schedule', 'expire'];
@@ -80,7 +80,7 @@ const FIELDS = [
 ];
 
 /** Mean line counts per kind of module; helpers, services and utils carry most of the code, as in real apps. */
-const TARGET_LINES = { model: 80, repository: 70, service: 150, controller: 95, helper: 150, util: 130 };
+const TARGET_LINES = { model: 80, repository: 70, service: 130, controller: 95, helper: 120, util: 120 };
 
 // ---- names -------------------------------------------------------------------------------------------------
 
@@ -94,9 +94,9 @@ function plural(word) {
 }
 const upperSnake = (name) => name.replace(/-/g, '_').replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
-/** Domains for a tree of `modules` modules: 20 at 1k, ~36 at 2k, ~57 at 5k, 80 at 10k (fewer for tiny trees). */
+/** Domains for a tree of `modules` modules: 20 at 1k, 30 at 2k, 53 at 5k, 80 at 10k (fewer for tiny trees). */
 export function domainCountFor(modules) {
-  return Math.max(2, Math.min(80, Math.round(8 * Math.sqrt(modules / 100)) - (modules >= 1000 && modules < 1600 ? 5 : 0)));
+  return Math.max(2, Math.min(80, Math.round(20 * (modules / 1000) ** 0.6)));
 }
 
 // ---- the plan of the tree ----------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ const CORE_FILES = [
   'src/server.ts', 'src/app.ts', 'src/config.ts', 'src/routes/api.ts', 'src/routes/admin.ts', 'src/routes/legacy.js',
   'src/db/database.ts', 'src/db/table.ts', 'src/middleware/authenticate.ts', 'src/middleware/require-role.ts',
   'src/middleware/error-handler.ts', 'src/middleware/request-logger.ts', 'src/middleware/validate.ts',
-  'src/shared/logger.ts', 'src/shared/errors.ts', 'src/shared/async-handler.ts', 'src/shared/pagination.ts', 'src/shared/index.ts',
+  'src/shared/logger.ts', 'src/shared/ids.ts', 'src/shared/errors.ts', 'src/shared/async-handler.ts', 'src/shared/pagination.ts', 'src/shared/index.ts',
 ];
 
 function planTree(modules, seed) {
@@ -145,7 +145,7 @@ function planTree(modules, seed) {
     const cjs = cjsFolders.has(d.folder);
     const budget = budgets[i];
     const hasAdmin = !cjs && rng.chance(0.35);
-    let entityCount = Math.max(1, Math.min(12, Math.round(budget / 9)));
+    let entityCount = Math.max(1, Math.min(1 + SUB_ENTITIES.length, Math.round(budget / 9)));
     while (entityCount > 1 && 2 + 5 * entityCount + (hasAdmin ? 1 : 0) > budget) entityCount -= 1;
     const nouns = rng.sample(SUB_ENTITIES, entityCount - 1);
     const entities = [d.stem, ...nouns.map((n) => `${d.stem}${pascal(n)}`)].map((stem, index) => makeEntity(rng, stem, index === 0 ? null : nouns[index - 1]));
@@ -455,8 +455,6 @@ function renderRepository(rng, entity) {
     padWithFillers(rng, fillerContext(m, entity), lines, rng.around(TARGET_LINES.repository) - imports.entries.size - 1);
     return { ...m, text: [...imports.render(), '', ...lines] };
   }
-  imports.named(entityFile(entity, 'model'), [], {});
-  imports.entries.clear();
   imports.entry(specifier(m.path, entityFile(entity, 'model'))).default = Class;
   lines.push(`async function find${Class}ById(id) {`, `  return ${Class}.findById(id).lean();`, '}', '');
   lines.push(`async function find${Plural}(filter = {}, { skip = 0, limit = 50 } = {}) {`);
@@ -502,12 +500,12 @@ function renderService(rng, entity, utils) {
     imports.named(entityFile(entity, 'model'), [Class, `${Class}Input`], { alias: false, type: true });
     imports.named('src/shared/pagination.ts', ['paginate'], {});
     imports.named('src/shared/pagination.ts', ['Page', 'PageRequest'], { type: true });
-    imports.named('src/shared/utils/ids.ts', ['newId'], {}); // ids is always util #5 (a TypeScript one)
+    imports.named('src/shared/ids.ts', ['newId'], {});
   } else {
     imports.entry(specifier(m.path, entityFile(entity, 'model'))).names.add(`validate${Class}Input`);
     imports.named('src/shared/pagination.ts', ['paginate'], { alias: false });
   }
-  const usedUtils = rng.sample(utils.filter((u) => u.name !== 'ids'), rng.int(1, 2));
+  const usedUtils = rng.sample(utils, rng.int(1, 2));
   for (const util of usedUtils) imports.named(util.path, [util.fns[0]], { alias: util.cjs ? false : undefined });
   for (const helper of entity.helpers.slice(0, 3)) imports.named(helperFile(entity.domain, helper), [helper.fns[0]], { alias: false });
   for (const call of entity.calls) importCall(imports, m, call);
@@ -535,7 +533,7 @@ function renderService(rng, entity, utils) {
   lines.push(`  const problems = validate${Class}Input(input);`, `  if (problems.length > 0) throw new ValidationError(problems);`);
   const firstCall = entity.calls[0];
   if (firstCall) {
-    lines.push(`  // Ask ${firstCall.target.domain.folder} first: a ${camel} must not point at a missing ${firstCall.target.camel}.`);
+    lines.push(`  // Ask ${firstCall.target.domain.folder} first: the ${camel} must not point at a missing ${firstCall.target.camel}.`);
     lines.push(`  await ${firstCall.fn}(String(input.${entity.fields.find((f) => f.name.endsWith('Id'))?.name ?? 'reference'} ?? actorId)${firstCall.fn.startsWith('get') ? '' : ', actorId'});`);
   }
   lines.push('  const now = new Date().toISOString();');
@@ -545,6 +543,8 @@ function renderService(rng, entity, utils) {
     lines.push('  const row = { ...input, createdAt: now, updatedAt: now };');
   }
   lines.push(`  const created = await ${repo}.insert${Class}(row);`);
+  for (const helper of entity.helpers.slice(0, 3)) lines.push(`  ${helper.fns[0]}(created);`);
+  for (const util of usedUtils) lines.push(`  ${util.fns[0]}(created.id);`);
   lines.push(`  log.info('${camel} created', { id: created.id, by: actorId });`, '  return created;', '}', '');
 
   lines.push(`${exported(`update${Class}(id${T('string')}, patch${T(`${Class}Input`)}, actorId${T('string')})${T(`Promise<${Class}>`)}`)} {`);
@@ -560,7 +560,7 @@ function renderService(rng, entity, utils) {
 
   entity.actions.forEach((action, a) => {
     const next = entity.statuses[Math.min(entity.statuses.length - 1, a + 1)];
-    lines.push('', `/** ${pascal(action)} a ${camel}: moves it to "${next}" and tells the parts of the system that care. */`);
+    lines.push('', `/** ${pascal(action)} the ${camel}: moves it to "${next}" and tells the parts of the system that care. */`);
     lines.push(`${exported(`${action}${Class}(id${T('string')}, actorId${T('string')})${T(`Promise<${Class}>`)}`)} {`);
     lines.push(`  const current = await get${Class}(id);`);
     lines.push(`  if (current.status === '${next}') return current;`);
@@ -569,8 +569,7 @@ function renderService(rng, entity, utils) {
     for (const call of entity.calls.slice(1 + a, 2 + a)) {
       lines.push(`  await ${call.fn}(current.id${call.fn.startsWith('get') ? '' : ', actorId'});`);
     }
-    const util = usedUtils[a % usedUtils.length];
-    lines.push(`  ${util.fns[0]}(current);`);
+    lines.push(`  ${usedUtils[a % usedUtils.length].fns[0]}(current);`);
     lines.push(`  const updated = await ${repo}.update${Class}Row(id, { status: '${next}' });`);
     lines.push(`  if (!updated) throw new NotFoundError('${Class}', id);`);
     lines.push(`  log.info('${camel} ${action}', { id, by: actorId });`, '  return updated;', '}');
@@ -600,14 +599,17 @@ function renderController(rng, entity) {
   const imports = new Imports(m);
   const ts = m.ts;
   const service = `${entity.camel}Service`;
-  imports.named('src/shared/async-handler.ts', ['asyncHandler'], { alias: ts ? undefined : false });
-  imports.named('src/shared/pagination.ts', ['parsePageRequest'], { alias: ts ? undefined : false });
+  if (ts && rng.chance(0.35)) {
+    // Through the shared barrel (`@shared` or a relative folder import).
+    imports.named('src/shared/index.ts', ['asyncHandler', 'parsePageRequest'], { alias: rng.chance(0.7), folder: true });
+  } else {
+    imports.named('src/shared/async-handler.ts', ['asyncHandler'], { alias: ts ? undefined : false });
+    imports.named('src/shared/pagination.ts', ['parsePageRequest'], { alias: ts ? undefined : false });
+  }
   imports.named('src/middleware/authenticate.ts', ['currentUser'], { alias: ts ? undefined : false });
-  const namespaced = m.cjs || rng.chance(0.6);
-  if (namespaced) imports.namespace(entityFile(entity, 'service'), service, { alias: false });
-  else imports.named(entityFile(entity, 'service'), serviceFunctions(entity), { alias: false });
+  imports.namespace(entityFile(entity, 'service'), service, { alias: false });
   if (ts) imports.external('express', ['Request', 'Response'], { type: true });
-  const call = (fn) => (namespaced ? `${service}.${fn}` : fn);
+  const call = (fn) => `${service}.${fn}`;
   const handler = (name, body) => {
     const params = ts ? '(req: Request, res: Response)' : '(req, res)';
     return [ts ? `export const ${name} = asyncHandler(async ${params} => {` : `exports.${name} = asyncHandler(async ${params} => {`, ...body, '});', ''];
@@ -797,9 +799,6 @@ function renderUtil(rng, util) {
   const ex = ts ? 'export ' : '';
   const [helperFn, parseFn, formatFn] = util.fns;
   const lines = [];
-  if (util.name === 'ids' && ts) {
-    lines.push("import { randomUUID } from 'node:crypto';", '', 'export function newId(): string {', '  return randomUUID();', '}', '');
-  }
   lines.push(`/** Shared ${util.name.replace(/-\d+$/, '')} helper used across domains. */`);
   lines.push(`${ex}function ${helperFn}(value${T('unknown')})${T('string')} {`);
   lines.push("  if (value === null || value === undefined) return '';");
@@ -1105,6 +1104,13 @@ function make(base: Record<string, unknown>): Logger {
 }
 
 export const logger = make({});
+`;
+
+  files['src/shared/ids.ts'] = `import { randomUUID } from 'node:crypto';
+
+export function newId(): string {
+  return randomUUID();
+}
 `;
 
   files['src/shared/errors.ts'] = `export class HttpError extends Error {
