@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode, formatPosition, isUserError } from '../util/errors.js';
+import { nearestName } from '../util/nearest.js';
 import { createOutput, type GlobalOptions, type Output, type Streams } from './output.js';
 import { registerAnalyze } from './analyze-command.js';
 import { registerMetrics } from './metrics-command.js';
@@ -72,7 +73,7 @@ Examples:
     const [typed] = program.args;
     if (typed !== undefined) {
       const known = program.commands.map((c) => c.name());
-      const nearest = nearestName(typed, known);
+      const nearest = nearestName(typed, known, (name) => Math.max(2, Math.floor(name.length / 3)));
       streams.stderr.write(`error: unknown command '${typed}'${nearest ? `. Did you mean ${nearest}?` : ''}\n(run with --help for usage)\n`);
       exitCode = ExitCode.badInput;
       return;
@@ -113,29 +114,6 @@ function reportError(error: unknown, streams: Streams, debug: boolean): number {
   return 70;
 }
 
-/** The closest known name within a small edit distance, for "did you mean" hints. */
-export function nearestName(typed: string, names: string[]): string | null {
-  let best: { name: string; distance: number } | null = null;
-  for (const name of names) {
-    const distance = editDistance(typed.toLowerCase(), name);
-    if (distance <= Math.max(2, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name ?? null;
-}
-
-function editDistance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0]!;
-    previous[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = previous[j]!;
-      previous[j] = Math.min(previous[j]! + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return previous[b.length]!;
-}
 
 function defaultStreams(): Streams {
   return { stdout: process.stdout, stderr: process.stderr, stdinIsTTY: process.stdin.isTTY === true, env: process.env };

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { DNS_LABEL, PLAN_VERSION, type Plan, PlanSchema } from '../model/plan.js';
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
+import { nearestName } from '../util/nearest.js';
 
 /**
  * The fixed comment block at the top of every generated plan. Its first line identifies the file as ours
@@ -868,24 +869,5 @@ function show(value: unknown): string {
 }
 
 function closest(typed: string, names: string[]): string | null {
-  let best: { name: string; distance: number } | null = null;
-  for (const name of names) {
-    const distance = name.toLowerCase() === typed.toLowerCase() ? 0 : editDistance(typed.toLowerCase(), name.toLowerCase());
-    if (distance <= Math.max(1, Math.min(2, Math.floor(name.length / 3))) && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name ?? null;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
+  return nearestName(typed, names, (name) => Math.max(1, Math.min(2, Math.floor(name.length / 3))));
 }
