@@ -42,10 +42,11 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const { plan, text } = loadPlan(planFile, dir);
   const analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
   const allModules = analysis.modules.map((m) => m.path);
+  const moduleSet = new Set(allModules);
   // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
   // two places still is.
   const validated = parsePlan(text, planFile, {
-    moduleExists: (m) => allModules.includes(m),
+    moduleExists: (m) => moduleSet.has(m),
     matchModules: (pattern) => expandModules([pattern], allModules),
     projectName: analysis.project.name,
     missingModulesAreDrift: true,

@@ -52,6 +52,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const previousText = readIfExists(planFile);
   const warnings: string[] = [];
   const allModules = analysis.modules.map((m) => m.path);
+  const moduleSet = new Set(allModules);
 
   let choices: PlanChoices;
   let checks: Plan['checks'];
@@ -60,7 +61,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
       throw new UserError('DEC-054', `${planFile}: no plan to refresh`, { hint: 'Run `decompose plan` first to propose one.', position: { file: planFile } });
     }
     const previous = parsePlan(previousText, planFile, {
-      moduleExists: (m) => allModules.includes(m),
+      moduleExists: (m) => moduleSet.has(m),
       matchModules: (pattern) => expandModules([pattern], allModules),
       projectName: analysis.project.name,
     });

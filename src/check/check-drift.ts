@@ -31,7 +31,7 @@ export function checkDrift(analysis: Analysis, plan: Plan, options: DriftOptions
     entrypoints: plan.entrypoints,
     rationale: {},
   };
-  const now = buildPlan(analysis, choices, { keepModuleLists: true });
+  const now = buildPlan(analysis, choices, { keepModuleLists: true, skipMetrics: options.maxIcp === undefined });
   const placeOf = (module: string) => now.assignment.get(module);
   const serviceOf = (module: string) => {
     const place = placeOf(module);

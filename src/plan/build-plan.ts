@@ -32,6 +32,8 @@ export interface BuildOptions {
   expected?: Partition | null;
   /** Keep services' module lists as written (globs and all) instead of compressing them into folder globs. */
   keepModuleLists?: boolean;
+  /** Skip the metrics (zeros instead): `check` needs them only for an ICP budget. */
+  skipMetrics?: boolean;
 }
 
 export interface BuiltPlan {
@@ -49,9 +51,10 @@ export const DEFAULT_REPLICAS = { min: 2, max: 6 };
 /** Expands module paths and globs against the analysed modules. */
 export function expandModules(patterns: string[], modules: string[]): string[] {
   const out = new Set<string>();
+  const known = knownModules(modules);
   for (const pattern of patterns) {
     // A module's own path is itself, even when it holds glob characters (`src/[id].ts`, `src/a{b}/x.ts`).
-    if (modules.includes(pattern)) {
+    if (known.has(pattern)) {
       out.add(pattern);
     } else if (picomatch.scan(pattern).isGlob) {
       const isMatch = picomatch(pattern, { dot: true });
@@ -59,6 +62,17 @@ export function expandModules(patterns: string[], modules: string[]): string[] {
     }
   }
   return [...out].sort(compareStrings);
+}
+
+/** Set lookups for the module list: plans list thousands of literal paths on large trees. */
+const knownCache = new WeakMap<string[], Set<string>>();
+function knownModules(modules: string[]): Set<string> {
+  let known = knownCache.get(modules);
+  if (!known) {
+    known = new Set(modules);
+    knownCache.set(modules, known);
+  }
+  return known;
 }
 
 /**
@@ -161,7 +175,7 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
     if (place.kind === 'service') partition[module] = place.name;
     else if (place.kind === 'shared') partition[module] = `lib:${place.name}`;
   }
-  const metrics = planMetrics(analysis, partition, conflicts.length, choices.settings);
+  const metrics = options.skipMetrics ? emptyMetrics(conflicts.length) : planMetrics(analysis, partition, conflicts.length, choices.settings);
   const expected = options.expected ?? null;
   let mojofm: number | null = null;
   if (expected) {
@@ -194,6 +208,10 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
     rationale: Object.fromEntries(Object.entries(choices.rationale).filter(([m]) => assignment.has(m)).sort(([a], [b]) => compareStrings(a, b))),
   };
   return { plan, assignment, unassigned, disallowed };
+}
+
+function emptyMetrics(conflicts: number): Plan['metrics'] {
+  return { sm: 0, icp: 0, ifn: 0, ned: 0, bcp: null, crossServiceEdges: 0, crossServiceWeight: 0, conflicts, dataOwnershipEntropy: 0, coChangeModularity: null, services: 0 };
 }
 
 /** Every runtime import from one service's module into another's, per imported symbol. */
