@@ -64,7 +64,7 @@ export class Evaluator {
   private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
   private bindings: Map<ts.Node, Value> | null = null;
   private readonly callSites = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
-  private callIndex: Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> | null = null;
+  private callsByTarget: Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>> | null = null;
   /** Evaluations (and export look-ups) currently nested; see MAX_EVALUATION_DEPTH. */
   private depth = 0;
 
@@ -204,31 +204,37 @@ export class Evaluator {
       ts.forEachChild(fn.parent, visit);
       return out;
     }
-    const cls = ts.isConstructorDeclaration(fn) ? fn.parent : null;
-    for (const candidate of this.allCalls()) {
-      const callee = this.evaluate(candidate.module, candidate.node.expression);
-      const matches = cls
-        ? ts.isNewExpression(candidate.node) && callee.k === 'class' && callee.node === cls
-        : ts.isCallExpression(candidate.node) && callee.k === 'function' && callee.node === fn;
-      if (matches) out.push({ module: candidate.module, args: candidate.node.arguments ?? [] });
-    }
-    return out;
+    // Constructors are called through `new Class(…)`, functions through calls whose callee evaluates to them.
+    const key = ts.isConstructorDeclaration(fn) ? fn.parent : fn;
+    return this.callIndex().get(key) ?? [];
   }
 
-  /** Every call and `new` with arguments in the program, collected once. */
-  private allCalls(): Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> {
-    if (!this.callIndex) {
-      const index: Array<{ module: ParsedModule; node: ts.CallExpression | ts.NewExpression }> = [];
+  /**
+   * Every call and `new` with arguments in the program, grouped by the function or class it calls. Built once,
+   * on first need, with loop bindings switched off so every callee evaluation is cached.
+   */
+  private callIndex(): Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>> {
+    if (this.callsByTarget) return this.callsByTarget;
+    const index = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
+    const saved = this.bindings;
+    this.bindings = null;
+    try {
       for (const module of this.byFile.values()) {
         const visit = (node: ts.Node): void => {
-          if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && (node.arguments?.length ?? 0) > 0) index.push({ module, node });
+          if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && (node.arguments?.length ?? 0) > 0) {
+            const callee = this.evaluate(module, node.expression);
+            const target = ts.isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
+            if (target) index.set(target, [...(index.get(target) ?? []), { module, args: node.arguments ?? [] }]);
+          }
           ts.forEachChild(node, visit);
         };
         ts.forEachChild(module.source, visit);
       }
-      this.callIndex = index;
+    } finally {
+      this.bindings = saved;
     }
-    return this.callIndex;
+    this.callsByTarget = index;
+    return index;
   }
 
   private evaluateUncached(module: ParsedModule, node: ts.Node): Value {
