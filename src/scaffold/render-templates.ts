@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,26 +101,59 @@ export function renderTemplates(target: RenderTarget, root = TEMPLATES_ROOT): Fi
   return changes.sort((a, b) => compareStrings(a.path, b.path));
 }
 
+/** Renders one template file (path under templates/, e.g. `remote/module.ts.hbs`) to a path of the caller's choice. */
+export function renderTemplateFile(template: string, outPath: string, context: Record<string, unknown>, root = TEMPLATES_ROOT): FileChange {
+  const engine = createEngine();
+  const file = path.join(root, template);
+  const compiled = engine.compile(fs.readFileSync(file, 'utf8'), { strict: true, noEscape: true });
+  let body: string;
+  try {
+    body = compiled(context);
+  } catch (error) {
+    throw new Error(`template ${template}: ${(error as Error).message}`);
+  }
+  return { path: outPath, content: withMarker(outPath, body, `templates/${template}`), isOurs: isGenerated };
+}
+
+/**
+ * A file made from the monolith's own code (not from a template): marked like a rendered file, with the module it
+ * came from, so a later scaffold knows it may update it, and knows when someone has edited it.
+ */
+export function markedCopy(outPath: string, content: string, origin: string): FileChange {
+  return { path: outPath, content: withMarker(outPath, content, origin), isOurs: isGenerated };
+}
+
 function withMarker(outPath: string, body: string, templateName: string): string {
   const normalised = body.endsWith('\n') ? body : `${body}\n`;
   const style = commentStyle(outPath);
   let content: string;
   if (style === null) {
     const value = JSON.parse(normalised) as unknown;
-    const marked = value && typeof value === 'object' && !Array.isArray(value) ? { $comment: `${MARKER_TEXT} ${templateName}`, ...(value as object) } : value;
-    content = `${JSON.stringify(marked, null, 2)}\n`;
-  } else if (normalised.startsWith('#!')) {
-    const [shebang, ...rest] = normalised.split('\n');
-    content = `${shebang}\n${style.start}${MARKER_TEXT} ${templateName}${style.end}\n${rest.join('\n')}`;
-  } else if (/^<!DOCTYPE|^<\?xml/i.test(normalised)) {
-    const [first, ...rest] = normalised.split('\n');
-    content = `${first}\n${style.start}${MARKER_TEXT} ${templateName}${style.end}\n${rest.join('\n')}`;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const unmarked = `${JSON.stringify(value, null, 2)}\n`;
+      content = `${JSON.stringify({ $comment: `${MARKER_TEXT} ${templateName} ${fingerprint(unmarked)}`, ...(value as object) }, null, 2)}\n`;
+    } else {
+      content = `${JSON.stringify(value, null, 2)}\n`;
+    }
   } else {
-    content = `${style.start}${MARKER_TEXT} ${templateName}${style.end}\n${normalised}`;
+    const lines = normalised.split('\n');
+    // A shebang, an XML declaration or a doctype must stay the first line.
+    const keepFirst = normalised.startsWith('#!') || /^<!DOCTYPE|^<\?xml/i.test(normalised);
+    const head = keepFirst ? [lines[0]!] : [];
+    const rest = keepFirst ? lines.slice(1) : lines;
+    const unmarked = [...head, ...rest].join('\n');
+    content = [...head, `${style.start}${MARKER_TEXT} ${templateName} ${fingerprint(unmarked)}${style.end}`, ...rest].join('\n');
   }
   verifySyntax(outPath, content);
   return content;
 }
+
+/** A short hash of a file's content without its marker: a file whose content no longer matches was edited by hand. */
+function fingerprint(unmarked: string): string {
+  return `#${createHash('sha256').update(unmarked).digest('hex').slice(0, 12)}`;
+}
+
+const MARKER_LINE = /\s(#[0-9a-f]{12})(?: -->)?\s*$/;
 
 /** A template bug or a hostile value that breaks a YAML or JSON file fails here, before anything is written. */
 function verifySyntax(outPath: string, content: string): void {
@@ -132,9 +166,31 @@ function verifySyntax(outPath: string, content: string): void {
   }
 }
 
-/** A generated file: it carries our marker in its first lines. */
+/**
+ * A generated file nobody has edited since: it carries our marker in its first lines, and its content still has
+ * the fingerprint the marker recorded. (A marker without a fingerprint, from an older decompose, counts as ours.)
+ */
 export function isGenerated(existing: string): boolean {
-  return existing.slice(0, 300).includes(MARKER_TEXT);
+  if (!existing.slice(0, 600).includes(MARKER_TEXT)) return false;
+  const trimmed = existing.trimStart();
+  if (trimmed.startsWith('{')) {
+    try {
+      const value = JSON.parse(existing) as Record<string, unknown>;
+      const comment = typeof value.$comment === 'string' ? value.$comment : '';
+      const recorded = /(#[0-9a-f]{12})$/.exec(comment)?.[1];
+      if (!recorded) return comment.includes(MARKER_TEXT);
+      const { $comment: _marker, ...rest } = value;
+      return fingerprint(`${JSON.stringify(rest, null, 2)}\n`) === recorded;
+    } catch {
+      return false;
+    }
+  }
+  const lines = existing.split('\n');
+  const index = lines.findIndex((line, i) => i < 3 && line.includes(MARKER_TEXT));
+  if (index < 0) return false;
+  const recorded = MARKER_LINE.exec(lines[index]!)?.[1];
+  if (!recorded) return true;
+  return fingerprint([...lines.slice(0, index), ...lines.slice(index + 1)].join('\n')) === recorded;
 }
 
 function listFiles(folder: string): string[] {
