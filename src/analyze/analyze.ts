@@ -204,12 +204,37 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
     const { line, character } = source.getLineAndCharacterOfPosition(first.start);
     return skip('syntax-error', `skipped: syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
   }
-  const deepest = deepestNode(source);
-  if (deepest !== null) {
+  const calls = collectCalls(source);
+  if (calls === null) {
+    const deepest = deepestNode(source)!;
     const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
     return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
   }
-  return { file, path: repoPath, text, source, language: /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js' };
+  return { file, path: repoPath, text, source, language: /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', calls };
+}
+
+/**
+ * The calls and `new` expressions of a module in walk order, or null when its syntax nests deeper than
+ * MAX_AST_DEPTH. The walk never goes below that depth, so it cannot overflow the stack.
+ */
+function collectCalls(source: ts.SourceFile): Array<ts.CallExpression | ts.NewExpression> | null {
+  const calls: Array<ts.CallExpression | ts.NewExpression> = [];
+  let depth = 0;
+  let tooDeep = false;
+  const visit = (node: ts.Node): boolean | undefined => {
+    depth += 1;
+    if (depth > MAX_AST_DEPTH) {
+      tooDeep = true;
+    } else {
+      if (node.kind === ts.SyntaxKind.CallExpression || node.kind === ts.SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
+      ts.forEachChild(node, visit);
+    }
+    depth -= 1;
+    // A truthy result stops ts.forEachChild: once too deep, the rest of the tree does not matter.
+    return tooDeep || undefined;
+  };
+  ts.forEachChild(source, visit);
+  return tooDeep ? null : calls;
 }
 
 /**
@@ -219,7 +244,10 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
  */
 export const MAX_AST_DEPTH = 1000;
 
-/** The first node nested deeper than MAX_AST_DEPTH, found without recursion; null when the tree is shallower. */
+/**
+ * The first node nested deeper than MAX_AST_DEPTH, found without recursion; null when the tree is shallower.
+ * Only run on a tree already known to be too deep, to name the node the diagnostic points at.
+ */
 function deepestNode(source: ts.SourceFile): ts.Node | null {
   const stack: Array<[ts.Node, number]> = [[source, 0]];
   while (stack.length > 0) {

@@ -220,15 +220,16 @@ export class Evaluator {
     this.bindings = null;
     try {
       for (const module of this.byFile.values()) {
-        const visit = (node: ts.Node): void => {
-          if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && (node.arguments?.length ?? 0) > 0) {
-            const callee = this.evaluate(module, node.expression);
-            const target = ts.isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
-            if (target) index.set(target, [...(index.get(target) ?? []), { module, args: node.arguments ?? [] }]);
+        for (const node of module.calls) {
+          if ((node.arguments?.length ?? 0) === 0) continue;
+          const callee = this.evaluate(module, node.expression);
+          const target = ts.isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
+          if (target) {
+            const list = index.get(target);
+            if (list) list.push({ module, args: node.arguments ?? [] });
+            else index.set(target, [{ module, args: node.arguments ?? [] }]);
           }
-          ts.forEachChild(node, visit);
-        };
-        ts.forEachChild(module.source, visit);
+        }
       }
     } finally {
       this.bindings = saved;
@@ -794,18 +795,21 @@ function thisAssignment(statement: ts.Statement, name: string): ts.Expression | 
 }
 
 function isScope(node: ts.Node): boolean {
-  return (
-    ts.isSourceFile(node) ||
-    ts.isBlock(node) ||
-    ts.isModuleBlock(node) ||
-    ts.isCaseClause(node) ||
-    ts.isDefaultClause(node) ||
-    isFunctionLike(node) ||
-    ts.isForStatement(node) ||
-    ts.isForOfStatement(node) ||
-    ts.isForInStatement(node) ||
-    ts.isCatchClause(node)
-  );
+  // A switch on the kind: every identifier look-up asks this of each of its ancestors.
+  switch (node.kind) {
+    case ts.SyntaxKind.SourceFile:
+    case ts.SyntaxKind.Block:
+    case ts.SyntaxKind.ModuleBlock:
+    case ts.SyntaxKind.CaseClause:
+    case ts.SyntaxKind.DefaultClause:
+    case ts.SyntaxKind.ForStatement:
+    case ts.SyntaxKind.ForOfStatement:
+    case ts.SyntaxKind.ForInStatement:
+    case ts.SyntaxKind.CatchClause:
+      return true;
+    default:
+      return isFunctionLike(node);
+  }
 }
 
 export function propertyNameText(name: ts.PropertyName | ts.ModuleExportName): string | null {

@@ -1,7 +1,7 @@
 import { ts } from 'ts-morph';
 import type { DataAccess, EntityKind, Hazard, HazardKind } from '../model/analysis.js';
 import { type Evaluator, type Value, bindingNames } from './evaluator.js';
-import { type ParsedModule, isFunctionLike, isInsideFunction, literalText, positionOf } from './parsed-module.js';
+import { type ParsedModule, isFunctionLike, literalText, positionOf } from './parsed-module.js';
 
 /** Method names that read or write data, across the ORMs and stores we recognise. */
 const WRITE_METHODS = new Set([
@@ -77,17 +77,21 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
     facts.hazards.push({ kind, file: module.path, line, column, symbol, message });
   };
 
-  const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) || ts.isNewExpression(node)) inspectCall(node);
+  // `inside`: the node is inside a function (some ancestor is function-like). Passed down the walk instead of
+  // walking the ancestors of every node.
+  const visit = (node: ts.Node, inside: boolean): void => {
+    if (ts.isCallExpression(node) || ts.isNewExpression(node)) inspectCall(node, inside);
     if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) inspectEnv(node);
     if (ts.isVariableDeclaration(node) && !ts.isIdentifier(node.name) && node.initializer && isProcessEnv(evaluator.evaluate(module, node.initializer))) {
       for (const name of bindingNames(node.name)) facts.env.push({ name, module: module.path, line: positionOf(module, node).line });
     }
     if (options.readsSql && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node))) inspectSql(node);
     if (ts.isClassDeclaration(node)) inspectClass(node);
-    if (isInsideFunction(node) && stateCandidates.size > 0) inspectMutation(node);
-    ts.forEachChild(node, visit);
+    if (inside && stateCandidates.size > 0) inspectMutation(node);
+    ts.forEachChild(node, inside || isFunctionLike(node) ? visitInside : visitOutside);
   };
+  const visitInside = (node: ts.Node): void => visit(node, true);
+  const visitOutside = (node: ts.Node): void => visit(node, false);
 
   const inspectClass = (node: ts.ClassDeclaration) => {
     const value = evaluator.evaluate(module, node.name ?? node);
@@ -95,7 +99,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
     if (declared.k === 'entity') facts.definitions.push({ name: declared.name, kind: declared.kind, module: module.path, line: positionOf(module, node).line });
   };
 
-  const inspectCall = (node: ts.CallExpression | ts.NewExpression) => {
+  const inspectCall = (node: ts.CallExpression | ts.NewExpression, inside: boolean) => {
     const callee = node.expression;
     const value = ts.isCallExpression(node) ? evaluator.evaluate(module, node) : evaluator.evaluate(module, node);
     const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : null;
@@ -117,10 +121,10 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
         });
       }
     }
-    inspectHazardCall(node, method);
+    inspectHazardCall(node, method, inside);
   };
 
-  const inspectHazardCall = (node: ts.CallExpression | ts.NewExpression, method: string | null) => {
+  const inspectHazardCall = (node: ts.CallExpression | ts.NewExpression, method: string | null, inside: boolean) => {
     const target = evaluator.evaluate(module, node.expression);
     if (target.k !== 'external') {
       if (ts.isIdentifier(node.expression) && TIMER_CALLS.has(node.expression.text) && !evaluator.lookup(node.expression, node.expression.text)) {
@@ -146,7 +150,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
       hazard('websocket', node, null, 'WebSocket connections and rooms live in one replica: broadcasts miss clients on other replicas; use sticky sessions and a pub/sub adapter (e.g. Redis).');
     } else if ((pkg === 'express-rate-limit' || pkg === 'express-slow-down') && target.path.length <= 1 && !hasOption(node, 'store')) {
       hazard('module-state', node, variableNameOf(node), 'the rate limiter counts requests in this process: with N replicas a client gets N times the limit; give it a shared store (e.g. rate-limit-redis).');
-    } else if (CACHE_LIBRARIES.has(pkg) && ts.isNewExpression(node) && !isInsideFunction(node)) {
+    } else if (CACHE_LIBRARIES.has(pkg) && ts.isNewExpression(node) && !inside) {
       hazard('in-process-cache', node, variableNameOf(node), 'an in-process cache differs per replica and serves stale data after another replica writes; use a shared cache (Redis) or invalidate across replicas.');
     }
     void method;
@@ -211,7 +215,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
     });
   };
 
-  ts.forEachChild(module.source, visit);
+  ts.forEachChild(module.source, visitOutside);
   return facts;
 }
 

@@ -77,9 +77,13 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     }
   }
 
-  // Calls anywhere in the file: require, require.resolve, import().
+  // One walk over the whole file collects three things: calls anywhere in the file (require, require.resolve,
+  // import()); the property names read on each identifier (`db.Comment`), for namespace imports; and, in
+  // TypeScript, the names referenced in value positions (see isValuePruned).
   const unresolved: UnresolvedImport[] = [];
-  const visit = (node: ts.Node): void => {
+  const valueNames = module.language === 'ts' ? new Set<string>() : null;
+  const membersRead = new Map<string, Set<string>>();
+  const visit = (node: ts.Node, inValue: boolean): void => {
     if (ts.isCallExpression(node)) {
       const callee = node.expression;
       const arg = node.arguments[0];
@@ -99,14 +103,46 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
           raw.push({ node, specifierNode: arg, kind, names: binding.names, locals: binding.locals, declaredTypeOnly: false });
         }
       }
-    } else if (ts.isExpressionStatement(node) && isModuleExportsAssignment(node.expression)) {
+    } else if (ts.isExpressionStatement(node) && isModuleExportsAssignment(node.expression, source)) {
       cjs = true;
     }
-    ts.forEachChild(node, visit);
+    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression)) {
+      const read = membersRead.get(node.expression.text);
+      if (read) read.add(node.name.text);
+      else membersRead.set(node.expression.text, new Set([node.name.text]));
+    }
+    if (!inValue || valueNames === null) {
+      ts.forEachChild(node, visitOther);
+      return;
+    }
+    // Value references: what collectValueReferences did as a walk of its own, as a flag passed down this one.
+    if (isValuePruned(node)) {
+      ts.forEachChild(node, visitOther);
+    } else if (ts.isExpressionWithTypeArguments(node)) {
+      // The expression is a value, its type arguments are not (same order as ts.forEachChild).
+      visit(node.expression, true);
+      if (node.typeArguments) for (const argument of node.typeArguments) visit(argument, false);
+    } else if (ts.isIdentifier(node)) {
+      valueNames.add(node.text);
+      ts.forEachChild(node, visitOther);
+    } else if (ts.isExportSpecifier(node)) {
+      if (!node.isTypeOnly && !node.parent.parent.isTypeOnly) valueNames.add((node.propertyName ?? node.name).text);
+      ts.forEachChild(node, visitOther);
+    } else {
+      ts.forEachChild(node, visitValue);
+    }
   };
-  ts.forEachChild(source, visit);
+  const visitValue = (node: ts.Node): void => visit(node, true);
+  const visitOther = (node: ts.Node): void => visit(node, false);
+  ts.forEachChild(source, visitValue);
 
-  const valueNames = module.language === 'ts' ? collectValueReferences(source) : null;
+  /** Property names read on the given local bindings anywhere in the file (`db.Comment` → Comment). */
+  const membersUsed = (locals: string[]): string[] => {
+    const found = new Set<string>();
+    for (const local of locals) for (const name of membersRead.get(local) ?? []) found.add(name);
+    return [...found].sort();
+  };
+
   const edges: ImportEdge[] = [];
   const externals = new Set<string>();
   const builtins = new Set<string>();
@@ -135,7 +171,7 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
         line,
         typeOnly: entry.declaredTypeOnly || !usedAsValue,
         names: [...new Set(entry.names)].sort(),
-        members: entry.names.includes('*') ? membersUsed(source, entry.locals) : [],
+        members: entry.names.includes('*') ? membersUsed(entry.locals) : [],
         through: [],
       });
     } else if (resolved.kind === 'missing') {
@@ -143,19 +179,6 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     }
   }
   return { edges, unresolved, externals, builtins, format: esm || !cjs ? 'esm' : 'cjs' };
-}
-
-/** Property names read on the given local bindings anywhere in the file (`db.Comment` → Comment). */
-function membersUsed(source: ts.SourceFile, locals: string[]): string[] {
-  if (locals.length === 0) return [];
-  const wanted = new Set(locals);
-  const found = new Set<string>();
-  const visit = (node: ts.Node): void => {
-    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && wanted.has(node.expression.text)) found.add(node.name.text);
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(source, visit);
-  return [...found].sort();
 }
 
 function requireBinding(call: ts.CallExpression): { names: string[]; locals: string[] } {
@@ -177,37 +200,22 @@ function requireBinding(call: ts.CallExpression): { names: string[]; locals: str
   return { names: ['*'], locals: [] };
 }
 
-function isModuleExportsAssignment(expression: ts.Expression): boolean {
+function isModuleExportsAssignment(expression: ts.Expression, source: ts.SourceFile): boolean {
   if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
-  const text = expression.left.getText();
+  // Every assignment statement comes here: look at the first characters before taking the text.
+  const start = expression.left.getStart(source);
+  if (!source.text.startsWith('module.exports', start) && !source.text.startsWith('exports.', start)) return false;
+  const text = expression.left.getText(source);
   return text === 'module.exports' || text.startsWith('module.exports.') || text.startsWith('exports.');
 }
 
 /**
- * Names referenced in value positions (anything that survives type erasure). An import none of whose
- * bindings appear here is only used as a type.
+ * Where value references stop: an import none of whose bindings is referenced in a value position (anything that
+ * survives type erasure) is only used as a type. Nothing below these nodes is a value reference.
  */
-function collectValueReferences(source: ts.SourceFile): Set<string> {
-  const names = new Set<string>();
-  const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) return;
-    if (ts.isTypeNode(node) && !ts.isExpressionWithTypeArguments(node)) return;
-    if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) return;
-    if (ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword) return;
-    if (ts.isExpressionWithTypeArguments(node)) {
-      visit(node.expression);
-      return;
-    }
-    if (ts.isIdentifier(node)) {
-      names.add(node.text);
-      return;
-    }
-    if (ts.isExportSpecifier(node)) {
-      if (!node.isTypeOnly && !node.parent.parent.isTypeOnly) names.add((node.propertyName ?? node.name).text);
-      return;
-    }
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(source, visit);
-  return names;
+function isValuePruned(node: ts.Node): boolean {
+  if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) return true;
+  if (ts.isTypeNode(node) && !ts.isExpressionWithTypeArguments(node)) return true;
+  if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) return true;
+  return ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword;
 }

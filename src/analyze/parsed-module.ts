@@ -9,6 +9,11 @@ export interface ParsedModule {
   text: string;
   source: ts.SourceFile;
   language: 'ts' | 'js';
+  /**
+   * Every call and `new` expression of the module, in source order (depth first, as a walk would meet them),
+   * collected once when the module is parsed so later passes need not walk the whole tree for them.
+   */
+  calls: ReadonlyArray<ts.CallExpression | ts.NewExpression>;
 }
 
 export function lineOf(module: ParsedModule, node: ts.Node): number {
@@ -44,22 +49,19 @@ export function forEachDescendant(node: ts.Node, visit: (node: ts.Node) => void)
 }
 
 export function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {
-  return (
-    ts.isFunctionDeclaration(node) ||
-    ts.isFunctionExpression(node) ||
-    ts.isArrowFunction(node) ||
-    ts.isMethodDeclaration(node) ||
-    ts.isConstructorDeclaration(node) ||
-    ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node)
-  );
-}
-
-export function isInsideFunction(node: ts.Node): boolean {
-  for (let current = node.parent; current; current = current.parent) {
-    if (isFunctionLike(current)) return true;
+  // A switch on the kind: this runs for nearly every node of every module (scope look-ups, facts).
+  switch (node.kind) {
+    case ts.SyntaxKind.FunctionDeclaration:
+    case ts.SyntaxKind.FunctionExpression:
+    case ts.SyntaxKind.ArrowFunction:
+    case ts.SyntaxKind.MethodDeclaration:
+    case ts.SyntaxKind.Constructor:
+    case ts.SyntaxKind.GetAccessor:
+    case ts.SyntaxKind.SetAccessor:
+      return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 export function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {

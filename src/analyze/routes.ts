@@ -67,12 +67,6 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
   };
 
   for (const module of modules) {
-    const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node)) {
-        inspectCall(module, node);
-      }
-      ts.forEachChild(node, visit);
-    };
     const inspectCall = (module: ParsedModule, call: ts.CallExpression) => {
       const callee = call.expression;
       if (ts.isPropertyAccessExpression(callee)) {
@@ -111,7 +105,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
         }
       }
     };
-    ts.forEachChild(module.source, visit);
+    // The module's calls in walk order (collected when it was parsed).
+    for (const call of module.calls) if (ts.isCallExpression(call)) inspectCall(module, call);
   }
 
   // Registrations on function parameters land on every router the parameter is bound to.
