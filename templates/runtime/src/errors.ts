@@ -1,0 +1,56 @@
+import { inspect } from 'node:util';
+
+/**
+ * Thrown by the stubs the scaffold leaves where a call into another service could not be converted into a
+ * network call (a synchronous helper, a shared object, a class). Status 501: an Express error handler that
+ * answers `err.status` tells the client the feature is not available in this service yet.
+ */
+export class NotYetExtractedError extends Error {
+  override readonly name = 'NotYetExtractedError';
+  readonly code = 'NOT_YET_EXTRACTED';
+  readonly status = 501;
+  readonly statusCode = 501;
+  readonly expose = false;
+  /** What the code used (`getUser`, `db.products`). */
+  readonly what: string;
+  /** The service or library that owns it now. */
+  readonly owner: string;
+  /** Where the original code used it (`src/orders/service.ts:42`). */
+  readonly at: string;
+
+  constructor(what: string, owner: string, at: string) {
+    super(`${what} (used at ${at}) now belongs to ${owner} and was not converted into a call to it: replace this stub`);
+    this.what = what;
+    this.owner = owner;
+    this.at = at;
+  }
+}
+
+/** Throws a {@link NotYetExtractedError}. */
+export function notYetExtracted(what: string, owner: string, at: string): never {
+  throw new NotYetExtractedError(what, owner, at);
+}
+
+/**
+ * A value that stands for something not extracted yet: importing and passing it around works, using it (reading
+ * a property, calling it, `new`) throws {@link NotYetExtractedError}. It is not a thenable, and it describes
+ * itself to `console.log`, so loading and logging a module that holds one does not fail.
+ */
+export function notYetExtractedValue(what: string, owner: string, at: string): any {
+  const target = function notYetExtracted() {
+    // only a target for the proxy: calls go through the apply trap
+  };
+  return new Proxy(target, {
+    get(_target, property) {
+      if (property === 'then' || property === '__esModule') return undefined;
+      if (property === inspect.custom) return () => `[not yet extracted: ${what} (${owner})]`;
+      throw new NotYetExtractedError(what, owner, at);
+    },
+    apply() {
+      throw new NotYetExtractedError(what, owner, at);
+    },
+    construct() {
+      throw new NotYetExtractedError(what, owner, at);
+    },
+  });
+}
