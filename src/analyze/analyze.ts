@@ -25,6 +25,10 @@ import { type ParsedModule, hasModifier, lineOf, scriptKindFor } from './parsed-
 import { ModuleResolver } from './resolver.js';
 import { buildRouteTable } from './routes.js';
 
+// Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
+const { createSourceFile, flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration,
+  isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = ts;
+
 export interface AnalyzeOptions {
   /** The monolith's folder. */
   dir: string;
@@ -192,7 +196,7 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
   }
   let source: ts.SourceFile;
   try {
-    source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+    source = createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
   } catch (error) {
     // The compiler's parser is recursive: thousands of nested brackets overflow the stack.
     if (error instanceof RangeError) return skip('too-deep', 'skipped: nested too deeply to parse (generated code?)');
@@ -202,7 +206,7 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
   if (parseErrors.length > 0) {
     const first = parseErrors[0]!;
     const { line, character } = source.getLineAndCharacterOfPosition(first.start);
-    return skip('syntax-error', `skipped: syntax error: ${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
+    return skip('syntax-error', `skipped: syntax error: ${flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
   }
   const calls = collectCalls(source);
   if (calls === null) {
@@ -226,14 +230,14 @@ function collectCalls(source: ts.SourceFile): Array<ts.CallExpression | ts.NewEx
     if (depth > MAX_AST_DEPTH) {
       tooDeep = true;
     } else {
-      if (node.kind === ts.SyntaxKind.CallExpression || node.kind === ts.SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
-      ts.forEachChild(node, visit);
+      if (node.kind === SyntaxKind.CallExpression || node.kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
+      forEachChild(node, visit);
     }
     depth -= 1;
     // A truthy result stops ts.forEachChild: once too deep, the rest of the tree does not matter.
     return tooDeep || undefined;
   };
-  ts.forEachChild(source, visit);
+  forEachChild(source, visit);
   return tooDeep ? null : calls;
 }
 
@@ -253,7 +257,7 @@ function deepestNode(source: ts.SourceFile): ts.Node | null {
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (depth > MAX_AST_DEPTH) return node;
-    ts.forEachChild(node, (child) => {
+    forEachChild(node, (child) => {
       stack.push([child, depth + 1]);
     });
   }
@@ -366,7 +370,7 @@ function describeExports(module: ParsedModule, evaluator: Evaluator): ExportedSy
     const whole = exports.whole();
     if (whole.k === 'object') {
       for (const property of whole.node.properties) {
-        const name = property.name && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name)) ? property.name.text : null;
+        const name = property.name && (isIdentifier(property.name) || isStringLiteral(property.name)) ? property.name.text : null;
         if (name && !exports.named.has(name)) add(name, evaluator.member(whole, name), lineOf(whole.module, property));
       }
     } else {
@@ -374,7 +378,7 @@ function describeExports(module: ParsedModule, evaluator: Evaluator): ExportedSy
     }
   }
   for (const statement of module.source.statements) {
-    if ((ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) && hasModifier(statement, ts.SyntaxKind.ExportKeyword)) {
+    if ((isInterfaceDeclaration(statement) || isTypeAliasDeclaration(statement)) && hasModifier(statement, SyntaxKind.ExportKeyword)) {
       out.push({ name: statement.name.text, kind: 'type', line: lineOf(module, statement), async: false, params: [], serializable: true });
     }
   }
@@ -390,7 +394,7 @@ function describeValue(module: ParsedModule, name: string, value: Value, fallbac
         name: p.name.getText(value.module.source),
         type: p.type ? p.type.getText(value.module.source) : null,
       }));
-      const isAsync = hasModifier(node, ts.SyntaxKind.AsyncKeyword) || (node.type !== undefined && /^Promise</.test(node.type.getText(value.module.source)));
+      const isAsync = hasModifier(node, SyntaxKind.AsyncKeyword) || (node.type !== undefined && /^Promise</.test(node.type.getText(value.module.source)));
       const serializable = params.every((p) => !CALLBACK_NAME.test(p.name) && !(p.type && UNSERIALISABLE_TYPE.test(p.type)));
       return { ...base, kind: 'function', line: lineOf(value.module, node), async: isAsync, params, serializable };
     }

@@ -3,6 +3,21 @@ import type { EntityKind } from '../model/analysis.js';
 import { type ParsedModule, hasModifier, isFunctionLike, lineOf, literalText } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
+// Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
+const { forEachChild, getDecorators, isArrayBindingPattern, isArrayLiteralExpression, isArrowFunction, isAsExpression,
+  isAwaitExpression, isBinaryExpression, isBindingElement, isBlock, isCallExpression, isCaseClause, isCatchClause,
+  isClassDeclaration, isClassExpression, isClassLike, isConstructorDeclaration, isDefaultClause,
+  isElementAccessExpression, isEnumDeclaration, isExportAssignment, isExportDeclaration, isExpressionStatement,
+  isExternalModuleReference, isForInStatement, isForOfStatement, isForStatement, isFunctionDeclaration,
+  isFunctionExpression, isIdentifier, isImportClause, isImportDeclaration, isImportEqualsDeclaration,
+  isImportSpecifier, isMethodDeclaration, isModuleBlock, isNamedImports, isNamespaceExport, isNamespaceImport,
+  isNewExpression, isNonNullExpression, isNumericLiteral, isObjectBindingPattern, isObjectLiteralExpression,
+  isOmittedExpression, isParameter, isParenthesizedExpression, isPrivateIdentifier, isPropertyAccessExpression,
+  isPropertyAssignment, isPropertyDeclaration, isReturnStatement, isSatisfiesExpression,
+  isShorthandPropertyAssignment, isSourceFile, isSpreadAssignment, isSpreadElement, isStringLiteral,
+  isTemplateExpression, isTypeAssertionExpression, isVariableDeclaration, isVariableDeclarationList,
+  isVariableStatement, SyntaxKind } = ts;
+
 /**
  * What an expression is, as far as a static reading can tell. Only the shapes that matter for
  * routes and data access are tracked; everything else is `unknown`.
@@ -122,21 +137,21 @@ export class Evaluator {
     for (let current = node.parent; current; current = current.parent) {
       let declaration: ts.Node | undefined;
       let iterated: ts.Expression | undefined;
-      if ((ts.isArrowFunction(current) || ts.isFunctionExpression(current)) && ts.isCallExpression(current.parent) && current.parent.arguments[0] === current) {
+      if ((isArrowFunction(current) || isFunctionExpression(current)) && isCallExpression(current.parent) && current.parent.arguments[0] === current) {
         const call = current.parent;
-        if (ts.isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
+        if (isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
           declaration = current.parameters[0];
           iterated = call.expression.expression;
         }
-      } else if (ts.isForOfStatement(current) && ts.isVariableDeclarationList(current.initializer)) {
+      } else if (isForOfStatement(current) && isVariableDeclarationList(current.initializer)) {
         declaration = current.initializer.declarations[0];
         iterated = current.expression;
       }
       if (!declaration || !iterated) continue;
       const elements = this.arrayElements(module, iterated);
       if (elements === null) continue;
-      const target = ts.isParameter(declaration) || ts.isVariableDeclaration(declaration) ? declaration : undefined;
-      if (!target || !ts.isIdentifier(target.name)) continue;
+      const target = isParameter(declaration) || isVariableDeclaration(declaration) ? declaration : undefined;
+      if (!target || !isIdentifier(target.name)) continue;
       if (sets.length * elements.length > MAX_LOOP_BINDINGS) break;
       const next: Array<Map<ts.Node, Value>> = [];
       for (const set of sets) for (const element of elements) next.push(new Map([...set, [target, element]]));
@@ -163,7 +178,7 @@ export class Evaluator {
     if (value.k !== 'array') return null;
     const out: Value[] = [];
     for (const item of value.items) {
-      if (ts.isSpreadElement(item)) {
+      if (isSpreadElement(item)) {
         const inner = this.arrayElements(value.module, item.expression, depth);
         if (inner === null) return null;
         out.push(...inner);
@@ -187,25 +202,25 @@ export class Evaluator {
     }
     return sites.flatMap((site) => {
       const arg = site.args[index];
-      return arg && !ts.isSpreadElement(arg) ? [{ module: site.module, node: arg }] : [];
+      return arg && !isSpreadElement(arg) ? [{ module: site.module, node: arg }] : [];
     });
   }
 
   private findCallSites(fn: ts.FunctionLikeDeclaration, module: ParsedModule): Array<{ module: ParsedModule; args: readonly ts.Expression[] }> {
     const out: Array<{ module: ParsedModule; args: readonly ts.Expression[] }> = [];
-    if (ts.isMethodDeclaration(fn) && fn.name && ts.isClassLike(fn.parent)) {
+    if (isMethodDeclaration(fn) && fn.name && isClassLike(fn.parent)) {
       const name = propertyNameText(fn.name);
       const visit = (node: ts.Node): void => {
-        if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.expression.kind === ts.SyntaxKind.ThisKeyword && node.expression.name.text === name) {
+        if (isCallExpression(node) && isPropertyAccessExpression(node.expression) && node.expression.expression.kind === SyntaxKind.ThisKeyword && node.expression.name.text === name) {
           out.push({ module, args: node.arguments });
         }
-        ts.forEachChild(node, visit);
+        forEachChild(node, visit);
       };
-      ts.forEachChild(fn.parent, visit);
+      forEachChild(fn.parent, visit);
       return out;
     }
     // Constructors are called through `new Class(…)`, functions through calls whose callee evaluates to them.
-    const key = ts.isConstructorDeclaration(fn) ? fn.parent : fn;
+    const key = isConstructorDeclaration(fn) ? fn.parent : fn;
     return this.callIndex().get(key) ?? [];
   }
 
@@ -223,7 +238,7 @@ export class Evaluator {
         for (const node of module.calls) {
           if ((node.arguments?.length ?? 0) === 0) continue;
           const callee = this.evaluate(module, node.expression);
-          const target = ts.isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
+          const target = isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
           if (target) {
             const list = index.get(target);
             if (list) list.push({ module, args: node.arguments ?? [] });
@@ -240,45 +255,45 @@ export class Evaluator {
 
   private evaluateUncached(module: ParsedModule, node: ts.Node): Value {
     if (
-      ts.isParenthesizedExpression(node) ||
-      ts.isAsExpression(node) ||
-      ts.isSatisfiesExpression(node) ||
-      ts.isNonNullExpression(node) ||
-      ts.isTypeAssertionExpression(node) ||
-      ts.isAwaitExpression(node)
+      isParenthesizedExpression(node) ||
+      isAsExpression(node) ||
+      isSatisfiesExpression(node) ||
+      isNonNullExpression(node) ||
+      isTypeAssertionExpression(node) ||
+      isAwaitExpression(node)
     ) {
       return this.evaluate(module, node.expression);
     }
     const text = literalText(node);
     if (text !== null) return { k: 'string', value: text };
-    if (ts.isTemplateExpression(node)) return this.evaluateTemplate(module, node);
-    if (ts.isBinaryExpression(node)) {
-      if (node.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+    if (isTemplateExpression(node)) return this.evaluateTemplate(module, node);
+    if (isBinaryExpression(node)) {
+      if (node.operatorToken.kind === SyntaxKind.PlusToken) {
         const left = this.evaluate(module, node.left);
         const right = this.evaluate(module, node.right);
         if (left.k === 'string' && right.k === 'string') return { k: 'string', value: left.value + right.value };
       }
-      if (node.operatorToken.kind === ts.SyntaxKind.BarBarToken || node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken) {
+      if (node.operatorToken.kind === SyntaxKind.BarBarToken || node.operatorToken.kind === SyntaxKind.QuestionQuestionToken) {
         const left = this.evaluate(module, node.left);
         return left.k === 'unknown' ? this.evaluate(module, node.right) : left;
       }
       return UNKNOWN;
     }
-    if (ts.isIdentifier(node)) return this.evaluateIdentifier(module, node);
-    if (ts.isPropertyAccessExpression(node)) {
-      if (node.expression.kind === ts.SyntaxKind.ThisKeyword) return this.evaluateThisMember(module, node, node.name.text);
+    if (isIdentifier(node)) return this.evaluateIdentifier(module, node);
+    if (isPropertyAccessExpression(node)) {
+      if (node.expression.kind === SyntaxKind.ThisKeyword) return this.evaluateThisMember(module, node, node.name.text);
       return this.member(this.evaluate(module, node.expression), node.name.text);
     }
-    if (ts.isElementAccessExpression(node)) {
+    if (isElementAccessExpression(node)) {
       const key = this.evaluate(module, node.argumentExpression);
       return key.k === 'string' ? this.member(this.evaluate(module, node.expression), key.value) : UNKNOWN;
     }
-    if (ts.isCallExpression(node)) return this.evaluateCall(module, node);
-    if (ts.isNewExpression(node)) return this.evaluateNew(module, node);
-    if (ts.isObjectLiteralExpression(node)) return { k: 'object', module, node };
-    if (ts.isArrayLiteralExpression(node)) return { k: 'array', module, items: [...node.elements] };
-    if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) return this.functionValue(module, node, functionNameOf(node));
-    if (ts.isClassExpression(node)) return this.classValue(module, node);
+    if (isCallExpression(node)) return this.evaluateCall(module, node);
+    if (isNewExpression(node)) return this.evaluateNew(module, node);
+    if (isObjectLiteralExpression(node)) return { k: 'object', module, node };
+    if (isArrayLiteralExpression(node)) return { k: 'array', module, items: [...node.elements] };
+    if (isArrowFunction(node) || isFunctionExpression(node)) return this.functionValue(module, node, functionNameOf(node));
+    if (isClassExpression(node)) return this.classValue(module, node);
     return UNKNOWN;
   }
 
@@ -317,59 +332,59 @@ export class Evaluator {
 
   /** What a declaration found by `lookup` binds `name` to. */
   evaluateDeclaration(module: ParsedModule, declaration: ts.Node, name: string): Value {
-    if (ts.isVariableDeclaration(declaration)) {
+    if (isVariableDeclaration(declaration)) {
       if (!declaration.initializer) return UNKNOWN;
-      if (ts.isIdentifier(declaration.name)) {
+      if (isIdentifier(declaration.name)) {
         const init = declaration.initializer;
-        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return this.functionValue(module, init, name);
+        if (isArrowFunction(init) || isFunctionExpression(init)) return this.functionValue(module, init, name);
         const wrapped = this.wrappedFunction(module, init, name);
         return wrapped ?? this.evaluate(module, init);
       }
       return this.evaluateBinding(module, declaration.name, this.evaluate(module, declaration.initializer), name);
     }
-    if (ts.isBindingElement(declaration)) {
+    if (isBindingElement(declaration)) {
       // Walk up to the declaration that owns the pattern, then down the property chain to this element.
       const chain: string[] = [];
       let current: ts.Node = declaration;
-      while (ts.isBindingElement(current)) {
-        const key = current.propertyName ? propertyNameText(current.propertyName) : ts.isIdentifier(current.name) ? current.name.text : null;
-        if (key === null || ts.isArrayBindingPattern(current.parent)) return UNKNOWN;
+      while (isBindingElement(current)) {
+        const key = current.propertyName ? propertyNameText(current.propertyName) : isIdentifier(current.name) ? current.name.text : null;
+        if (key === null || isArrayBindingPattern(current.parent)) return UNKNOWN;
         chain.unshift(key);
         current = current.parent.parent;
       }
-      if (ts.isVariableDeclaration(current) && current.initializer) {
+      if (isVariableDeclaration(current) && current.initializer) {
         let value = this.evaluate(module, current.initializer);
         for (const key of chain) value = this.member(value, key);
         return value;
       }
       return UNKNOWN;
     }
-    if (ts.isParameter(declaration)) {
+    if (isParameter(declaration)) {
       const fn = declaration.parent;
-      if (!isFunctionLike(fn) || !ts.isIdentifier(declaration.name)) return UNKNOWN;
+      if (!isFunctionLike(fn) || !isIdentifier(declaration.name)) return UNKNOWN;
       return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: fn };
     }
-    if (ts.isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
-    if (ts.isClassDeclaration(declaration)) return this.classValue(module, declaration);
-    if (ts.isImportClause(declaration)) return this.importValue(module, declaration.parent.moduleSpecifier, 'default');
-    if (ts.isNamespaceImport(declaration)) return this.importValue(module, declaration.parent.parent.moduleSpecifier, '*');
-    if (ts.isImportSpecifier(declaration)) {
+    if (isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
+    if (isClassDeclaration(declaration)) return this.classValue(module, declaration);
+    if (isImportClause(declaration)) return this.importValue(module, declaration.parent.moduleSpecifier, 'default');
+    if (isNamespaceImport(declaration)) return this.importValue(module, declaration.parent.parent.moduleSpecifier, '*');
+    if (isImportSpecifier(declaration)) {
       const imported = declaration.propertyName ? propertyNameText(declaration.propertyName) : declaration.name.text;
       return this.importValue(module, declaration.parent.parent.parent.moduleSpecifier, imported ?? name);
     }
-    if (ts.isImportEqualsDeclaration(declaration)) {
+    if (isImportEqualsDeclaration(declaration)) {
       const ref = declaration.moduleReference;
-      if (ts.isExternalModuleReference(ref)) return this.importValue(module, ref.expression, '*');
+      if (isExternalModuleReference(ref)) return this.importValue(module, ref.expression, '*');
       return UNKNOWN;
     }
     return UNKNOWN;
   }
 
   private evaluateBinding(module: ParsedModule, pattern: ts.BindingName, value: Value, name: string): Value {
-    if (ts.isIdentifier(pattern)) return pattern.text === name ? value : UNKNOWN;
-    if (ts.isObjectBindingPattern(pattern)) {
+    if (isIdentifier(pattern)) return pattern.text === name ? value : UNKNOWN;
+    if (isObjectBindingPattern(pattern)) {
       for (const element of pattern.elements) {
-        const key = element.propertyName ? propertyNameText(element.propertyName) : ts.isIdentifier(element.name) ? element.name.text : null;
+        const key = element.propertyName ? propertyNameText(element.propertyName) : isIdentifier(element.name) ? element.name.text : null;
         if (key === null) continue;
         const found = this.evaluateBinding(module, element.name, this.member(value, key), name);
         if (found.k !== 'unknown') return found;
@@ -384,9 +399,9 @@ export class Evaluator {
    */
   private wrappedFunction(module: ParsedModule, init: ts.Expression, name: string): Value | null {
     let call = init;
-    while (ts.isParenthesizedExpression(call) || ts.isAsExpression(call)) call = call.expression;
-    if (!ts.isCallExpression(call)) return null;
-    const fnArg = call.arguments.find((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a));
+    while (isParenthesizedExpression(call) || isAsExpression(call)) call = call.expression;
+    if (!isCallExpression(call)) return null;
+    const fnArg = call.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a));
     if (!fnArg || call.arguments.length > 2) return null;
     const result = this.evaluate(module, call);
     const isWrapper = result.k === 'function' || (result.k === 'external' && result.pkg !== '<global>');
@@ -396,17 +411,17 @@ export class Evaluator {
   /** `this.x` inside a class: a field initialiser, a constructor assignment, or an injected repository. */
   private evaluateThisMember(module: ParsedModule, node: ts.Node, name: string): Value {
     let cls: ts.Node | undefined = node.parent;
-    while (cls && !ts.isClassLike(cls)) cls = cls.parent;
+    while (cls && !isClassLike(cls)) cls = cls.parent;
     if (!cls) return UNKNOWN;
     for (const member of cls.members) {
-      if (ts.isPropertyDeclaration(member) && member.name && propertyNameText(member.name) === name && member.initializer) {
+      if (isPropertyDeclaration(member) && member.name && propertyNameText(member.name) === name && member.initializer) {
         const init = member.initializer;
-        return ts.isArrowFunction(init) || ts.isFunctionExpression(init) ? this.functionValue(module, init, name) : this.evaluate(module, init);
+        return isArrowFunction(init) || isFunctionExpression(init) ? this.functionValue(module, init, name) : this.evaluate(module, init);
       }
-      if (ts.isMethodDeclaration(member) && member.name && propertyNameText(member.name) === name) return this.functionValue(module, member, name);
-      if (ts.isConstructorDeclaration(member)) {
+      if (isMethodDeclaration(member) && member.name && propertyNameText(member.name) === name) return this.functionValue(module, member, name);
+      if (isConstructorDeclaration(member)) {
         for (const param of member.parameters) {
-          if (ts.isIdentifier(param.name) && param.name.text === name) return this.injectedRepository(module, param);
+          if (isIdentifier(param.name) && param.name.text === name) return this.injectedRepository(module, param);
         }
         for (const statement of member.body?.statements ?? []) {
           const assigned = thisAssignment(statement, name);
@@ -418,9 +433,9 @@ export class Evaluator {
   }
 
   private injectedRepository(module: ParsedModule, param: ts.ParameterDeclaration): Value {
-    for (const decorator of ts.getDecorators(param) ?? []) {
+    for (const decorator of getDecorators(param) ?? []) {
       const call = decorator.expression;
-      if (ts.isCallExpression(call) && ts.isIdentifier(call.expression) && call.expression.text === 'InjectRepository' && call.arguments[0]) {
+      if (isCallExpression(call) && isIdentifier(call.expression) && call.expression.text === 'InjectRepository' && call.arguments[0]) {
         return this.entityOfArgument(module, call.arguments[0]);
       }
     }
@@ -430,7 +445,7 @@ export class Evaluator {
   private entityOfArgument(module: ParsedModule, arg: ts.Expression): Value {
     const value = this.evaluate(module, arg);
     if (value.k === 'entity') return value;
-    if (ts.isIdentifier(arg)) return { k: 'entity', name: arg.text, kind: 'typeorm' };
+    if (isIdentifier(arg)) return { k: 'entity', name: arg.text, kind: 'typeorm' };
     const text = literalText(arg);
     return text ? { k: 'entity', name: text, kind: 'typeorm' } : UNKNOWN;
   }
@@ -438,15 +453,15 @@ export class Evaluator {
   private evaluateCall(module: ParsedModule, node: ts.CallExpression): Value {
     const callee = node.expression;
     const first = node.arguments[0];
-    if (ts.isIdentifier(callee) && callee.text === 'require' && !this.lookup(callee, 'require')) {
+    if (isIdentifier(callee) && callee.text === 'require' && !this.lookup(callee, 'require')) {
       return first ? this.importValue(module, first, '*') : UNKNOWN;
     }
-    if (callee.kind === ts.SyntaxKind.ImportKeyword) return UNKNOWN;
-    const calleeName = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : null;
-    const firstValue = first && !ts.isObjectLiteralExpression(first) && !ts.isArrowFunction(first) ? this.evaluate(module, first) : UNKNOWN;
+    if (callee.kind === SyntaxKind.ImportKeyword) return UNKNOWN;
+    const calleeName = isPropertyAccessExpression(callee) ? callee.name.text : isIdentifier(callee) ? callee.text : null;
+    const firstValue = first && !isObjectLiteralExpression(first) && !isArrowFunction(first) ? this.evaluate(module, first) : UNKNOWN;
     const firstText = literalText(first) ?? (firstValue.k === 'string' ? firstValue.value : null);
     // Entity declarations are recognised by their shape, whatever the receiver is called.
-    if (calleeName && firstText !== null && ts.isPropertyAccessExpression(callee)) {
+    if (calleeName && firstText !== null && isPropertyAccessExpression(callee)) {
       const kind = ENTITY_FACTORY_CALLS[calleeName];
       if (kind && node.arguments.length === 1) {
         const receiver = this.evaluate(module, callee.expression);
@@ -456,7 +471,7 @@ export class Evaluator {
     }
     if (calleeName && REPOSITORY_GETTERS.has(calleeName) && first) return this.entityOfArgument(module, first);
     const target = this.evaluate(module, callee);
-    if (calleeName === 'model' && firstText !== null && (isMongoose(target) || ts.isPropertyAccessExpression(callee))) {
+    if (calleeName === 'model' && firstText !== null && (isMongoose(target) || isPropertyAccessExpression(callee))) {
       return { k: 'entity', name: firstText, kind: 'mongoose', module: module.path };
     }
     return this.applyCall(module, target, node);
@@ -510,17 +525,17 @@ export class Evaluator {
   returnValue(fn: Value & { k: 'function' }): Value {
     const body = fn.node.body;
     if (!body) return UNKNOWN;
-    if (!ts.isBlock(body)) return this.evaluate(fn.module, body);
+    if (!isBlock(body)) return this.evaluate(fn.module, body);
     let result: Value = UNKNOWN;
     const visit = (child: ts.Node): void => {
-      if (result.k !== 'unknown' || isFunctionLike(child) || ts.isClassLike(child)) return;
-      if (ts.isReturnStatement(child) && child.expression) {
+      if (result.k !== 'unknown' || isFunctionLike(child) || isClassLike(child)) return;
+      if (isReturnStatement(child) && child.expression) {
         result = this.evaluate(fn.module, child.expression);
         return;
       }
-      ts.forEachChild(child, visit);
+      forEachChild(child, visit);
     };
-    ts.forEachChild(body, visit);
+    forEachChild(body, visit);
     return result;
   }
 
@@ -537,11 +552,11 @@ export class Evaluator {
       case 'instance': {
         const cls = object.k === 'class' ? object : object.of;
         for (const m of cls.node.members) {
-          if ((ts.isMethodDeclaration(m) || ts.isPropertyDeclaration(m)) && m.name && propertyNameText(m.name) === name) {
-            if (ts.isMethodDeclaration(m)) return this.functionValue(cls.module, m, name);
+          if ((isMethodDeclaration(m) || isPropertyDeclaration(m)) && m.name && propertyNameText(m.name) === name) {
+            if (isMethodDeclaration(m)) return this.functionValue(cls.module, m, name);
             if (m.initializer) {
               const init = m.initializer;
-              return ts.isArrowFunction(init) || ts.isFunctionExpression(init) ? this.functionValue(cls.module, init, name) : this.evaluate(cls.module, init);
+              return isArrowFunction(init) || isFunctionExpression(init) ? this.functionValue(cls.module, init, name) : this.evaluate(cls.module, init);
             }
           }
         }
@@ -558,18 +573,18 @@ export class Evaluator {
 
   private objectProperty(object: Value & { k: 'object' }, name: string): Value {
     for (const property of [...object.node.properties].reverse()) {
-      if (ts.isPropertyAssignment(property) && propertyNameText(property.name) === name) {
+      if (isPropertyAssignment(property) && propertyNameText(property.name) === name) {
         const init = property.initializer;
-        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return this.functionValue(object.module, init, name);
+        if (isArrowFunction(init) || isFunctionExpression(init)) return this.functionValue(object.module, init, name);
         return this.wrappedFunction(object.module, init, name) ?? this.evaluate(object.module, init);
       }
-      if (ts.isShorthandPropertyAssignment(property) && property.name.text === name) {
+      if (isShorthandPropertyAssignment(property) && property.name.text === name) {
         return this.evaluate(object.module, property.name);
       }
-      if (ts.isMethodDeclaration(property) && property.name && propertyNameText(property.name) === name) {
+      if (isMethodDeclaration(property) && property.name && propertyNameText(property.name) === name) {
         return this.functionValue(object.module, property, name);
       }
-      if (ts.isSpreadAssignment(property)) {
+      if (isSpreadAssignment(property)) {
         const spread = this.member(this.evaluate(object.module, property.expression), name);
         if (spread.k !== 'unknown') return spread;
       }
@@ -669,11 +684,11 @@ export class Evaluator {
     let whole: (() => Value) | null = null;
     const stars: string[] = [];
     for (const statement of module.source.statements) {
-      if (ts.isExportDeclaration(statement)) {
+      if (isExportDeclaration(statement)) {
         const specifier = literalText(statement.moduleSpecifier);
         if (!statement.exportClause) {
           if (specifier !== null) stars.push(specifier);
-        } else if (ts.isNamespaceExport(statement.exportClause)) {
+        } else if (isNamespaceExport(statement.exportClause)) {
           const from = statement.moduleSpecifier!;
           named.set(statement.exportClause.name.text, () => this.importValue(module, from, '*'));
         } else {
@@ -688,27 +703,27 @@ export class Evaluator {
             }
           }
         }
-      } else if (ts.isExportAssignment(statement)) {
+      } else if (isExportAssignment(statement)) {
         const expression = statement.expression;
         if (statement.isExportEquals) whole = () => this.evaluate(module, expression);
         else named.set('default', () => this.evaluate(module, expression));
-      } else if (hasModifier(statement, ts.SyntaxKind.ExportKeyword)) {
-        const isDefault = hasModifier(statement, ts.SyntaxKind.DefaultKeyword);
-        if (ts.isFunctionDeclaration(statement)) {
+      } else if (hasModifier(statement, SyntaxKind.ExportKeyword)) {
+        const isDefault = hasModifier(statement, SyntaxKind.DefaultKeyword);
+        if (isFunctionDeclaration(statement)) {
           const value = () => this.functionValue(module, statement, statement.name?.text ?? 'default');
           named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), value);
-        } else if (ts.isClassDeclaration(statement)) {
+        } else if (isClassDeclaration(statement)) {
           named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => this.classValue(module, statement));
-        } else if (ts.isVariableStatement(statement)) {
+        } else if (isVariableStatement(statement)) {
           for (const declaration of statement.declarationList.declarations) {
             for (const bound of bindingNames(declaration.name)) {
               named.set(bound, () => this.evaluateDeclaration(module, bound === nameText(declaration.name) ? declaration : findBindingElement(declaration.name, bound)!, bound));
             }
           }
-        } else if (ts.isEnumDeclaration(statement)) {
+        } else if (isEnumDeclaration(statement)) {
           named.set(statement.name.text, () => UNKNOWN);
         }
-      } else if (ts.isExpressionStatement(statement)) {
+      } else if (isExpressionStatement(statement)) {
         const assignment = commonJsAssignment(statement.expression);
         if (assignment?.name === null) {
           const right = assignment.value;
@@ -717,7 +732,7 @@ export class Evaluator {
           const right = assignment.value;
           const exportName = assignment.name;
           named.set(exportName, () =>
-            ts.isArrowFunction(right) || ts.isFunctionExpression(right)
+            isArrowFunction(right) || isFunctionExpression(right)
               ? this.functionValue(module, right, exportName)
               : (this.wrappedFunction(module, right, exportName) ?? this.evaluate(module, right)),
           );
@@ -750,33 +765,33 @@ export class Evaluator {
       if (!declarations!.has(name)) declarations!.set(name, node);
     };
     const addBinding = (name: ts.BindingName, declaration: ts.Node) => {
-      if (ts.isIdentifier(name)) add(name.text, declaration);
-      else for (const element of name.elements) if (!ts.isOmittedExpression(element)) addBinding(element.name, ts.isIdentifier(element.name) ? element : declaration);
+      if (isIdentifier(name)) add(name.text, declaration);
+      else for (const element of name.elements) if (!isOmittedExpression(element)) addBinding(element.name, isIdentifier(element.name) ? element : declaration);
     };
     const addStatement = (statement: ts.Node) => {
-      if (ts.isVariableStatement(statement)) {
+      if (isVariableStatement(statement)) {
         for (const d of statement.declarationList.declarations) addBinding(d.name, d);
-      } else if ((ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isEnumDeclaration(statement)) && statement.name) {
+      } else if ((isFunctionDeclaration(statement) || isClassDeclaration(statement) || isEnumDeclaration(statement)) && statement.name) {
         add(statement.name.text, statement);
-      } else if (ts.isImportDeclaration(statement) && statement.importClause) {
+      } else if (isImportDeclaration(statement) && statement.importClause) {
         const clause = statement.importClause;
         if (clause.name) add(clause.name.text, clause);
         const bindings = clause.namedBindings;
-        if (bindings && ts.isNamespaceImport(bindings)) add(bindings.name.text, bindings);
-        if (bindings && ts.isNamedImports(bindings)) for (const element of bindings.elements) add(element.name.text, element);
-      } else if (ts.isImportEqualsDeclaration(statement)) {
+        if (bindings && isNamespaceImport(bindings)) add(bindings.name.text, bindings);
+        if (bindings && isNamedImports(bindings)) for (const element of bindings.elements) add(element.name.text, element);
+      } else if (isImportEqualsDeclaration(statement)) {
         add(statement.name.text, statement);
       }
     };
-    if (ts.isSourceFile(scope) || ts.isBlock(scope) || ts.isModuleBlock(scope) || ts.isCaseClause(scope) || ts.isDefaultClause(scope)) {
+    if (isSourceFile(scope) || isBlock(scope) || isModuleBlock(scope) || isCaseClause(scope) || isDefaultClause(scope)) {
       for (const statement of scope.statements) addStatement(statement);
     } else if (isFunctionLike(scope)) {
       for (const parameter of scope.parameters) addBinding(parameter.name, parameter);
-      if ((ts.isFunctionExpression(scope) || ts.isClassExpression(scope)) && scope.name) add(scope.name.text, scope);
-      if (scope.body && ts.isBlock(scope.body)) for (const statement of scope.body.statements) addStatement(statement);
-    } else if ((ts.isForStatement(scope) || ts.isForOfStatement(scope) || ts.isForInStatement(scope)) && scope.initializer && ts.isVariableDeclarationList(scope.initializer)) {
+      if ((isFunctionExpression(scope) || isClassExpression(scope)) && scope.name) add(scope.name.text, scope);
+      if (scope.body && isBlock(scope.body)) for (const statement of scope.body.statements) addStatement(statement);
+    } else if ((isForStatement(scope) || isForOfStatement(scope) || isForInStatement(scope)) && scope.initializer && isVariableDeclarationList(scope.initializer)) {
       for (const d of scope.initializer.declarations) addBinding(d.name, d);
-    } else if (ts.isCatchClause(scope) && scope.variableDeclaration) {
+    } else if (isCatchClause(scope) && scope.variableDeclaration) {
       addBinding(scope.variableDeclaration.name, scope.variableDeclaration);
     }
     this.scopeCache.set(scope, declarations);
@@ -786,26 +801,26 @@ export class Evaluator {
 
 /** The right-hand side of `this.<name> = …` when the statement is that assignment. */
 function thisAssignment(statement: ts.Statement, name: string): ts.Expression | undefined {
-  if (!ts.isExpressionStatement(statement)) return undefined;
+  if (!isExpressionStatement(statement)) return undefined;
   const expression = statement.expression;
-  if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return undefined;
+  if (!isBinaryExpression(expression) || expression.operatorToken.kind !== SyntaxKind.EqualsToken) return undefined;
   const left = expression.left;
-  if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword && left.name.text === name) return expression.right;
+  if (isPropertyAccessExpression(left) && left.expression.kind === SyntaxKind.ThisKeyword && left.name.text === name) return expression.right;
   return undefined;
 }
 
 function isScope(node: ts.Node): boolean {
   // A switch on the kind: every identifier look-up asks this of each of its ancestors.
   switch (node.kind) {
-    case ts.SyntaxKind.SourceFile:
-    case ts.SyntaxKind.Block:
-    case ts.SyntaxKind.ModuleBlock:
-    case ts.SyntaxKind.CaseClause:
-    case ts.SyntaxKind.DefaultClause:
-    case ts.SyntaxKind.ForStatement:
-    case ts.SyntaxKind.ForOfStatement:
-    case ts.SyntaxKind.ForInStatement:
-    case ts.SyntaxKind.CatchClause:
+    case SyntaxKind.SourceFile:
+    case SyntaxKind.Block:
+    case SyntaxKind.ModuleBlock:
+    case SyntaxKind.CaseClause:
+    case SyntaxKind.DefaultClause:
+    case SyntaxKind.ForStatement:
+    case SyntaxKind.ForOfStatement:
+    case SyntaxKind.ForInStatement:
+    case SyntaxKind.CatchClause:
       return true;
     default:
       return isFunctionLike(node);
@@ -813,26 +828,26 @@ function isScope(node: ts.Node): boolean {
 }
 
 export function propertyNameText(name: ts.PropertyName | ts.ModuleExportName): string | null {
-  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
+  if (isIdentifier(name) || isStringLiteral(name) || isNumericLiteral(name) || isPrivateIdentifier(name)) return name.text;
   return null;
 }
 
 function nameText(name: ts.BindingName): string | null {
-  return ts.isIdentifier(name) ? name.text : null;
+  return isIdentifier(name) ? name.text : null;
 }
 
 export function bindingNames(name: ts.BindingName): string[] {
-  if (ts.isIdentifier(name)) return [name.text];
+  if (isIdentifier(name)) return [name.text];
   const out: string[] = [];
-  for (const element of name.elements) if (!ts.isOmittedExpression(element)) out.push(...bindingNames(element.name));
+  for (const element of name.elements) if (!isOmittedExpression(element)) out.push(...bindingNames(element.name));
   return out;
 }
 
 function findBindingElement(pattern: ts.BindingName, name: string): ts.Node | undefined {
-  if (ts.isIdentifier(pattern)) return undefined;
+  if (isIdentifier(pattern)) return undefined;
   for (const element of pattern.elements) {
-    if (ts.isOmittedExpression(element)) continue;
-    if (ts.isIdentifier(element.name) && element.name.text === name) return element;
+    if (isOmittedExpression(element)) continue;
+    if (isIdentifier(element.name) && element.name.text === name) return element;
     const nested = findBindingElement(element.name, name);
     if (nested) return nested;
   }
@@ -840,10 +855,10 @@ function findBindingElement(pattern: ts.BindingName, name: string): ts.Node | un
 }
 
 function functionNameOf(node: ts.FunctionLikeDeclaration): string | null {
-  if (node.name && ts.isIdentifier(node.name)) return node.name.text;
+  if (node.name && isIdentifier(node.name)) return node.name.text;
   const parent = node.parent;
-  if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
-  if (ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) return propertyNameText(parent.name);
+  if (isVariableDeclaration(parent) && isIdentifier(parent.name)) return parent.name.text;
+  if (isPropertyAssignment(parent) || isPropertyDeclaration(parent)) return propertyNameText(parent.name);
   return null;
 }
 
@@ -851,20 +866,20 @@ function functionNameOf(node: ts.FunctionLikeDeclaration): string | null {
  * `module.exports = x` (name null), `module.exports.y = x` / `exports.y = x` (name y).
  */
 export function commonJsAssignment(expression: ts.Expression): { name: string | null; value: ts.Expression } | null {
-  if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return null;
+  if (!isBinaryExpression(expression) || expression.operatorToken.kind !== SyntaxKind.EqualsToken) return null;
   const left = expression.left;
   // `module.exports = exports = router` chains: take the innermost value.
   let value = expression.right;
-  while (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.EqualsToken) value = value.right;
+  while (isBinaryExpression(value) && value.operatorToken.kind === SyntaxKind.EqualsToken) value = value.right;
   if (isModuleExports(left)) return { name: null, value };
-  if (ts.isPropertyAccessExpression(left) && (isModuleExports(left.expression) || (ts.isIdentifier(left.expression) && left.expression.text === 'exports'))) {
+  if (isPropertyAccessExpression(left) && (isModuleExports(left.expression) || (isIdentifier(left.expression) && left.expression.text === 'exports'))) {
     return { name: left.name.text, value };
   }
   return null;
 }
 
 function isModuleExports(node: ts.Node): boolean {
-  return ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'module' && node.name.text === 'exports';
+  return isPropertyAccessExpression(node) && isIdentifier(node.expression) && node.expression.text === 'module' && node.name.text === 'exports';
 }
 
 function isKnex(value: Value): boolean {
@@ -876,11 +891,11 @@ function isMongoose(value: Value): boolean {
 }
 
 function typeOrmEntity(node: ts.ClassLikeDeclaration): (Value & { k: 'entity' }) | null {
-  for (const decorator of ts.getDecorators(node) ?? []) {
+  for (const decorator of getDecorators(node) ?? []) {
     const expression = decorator.expression;
-    const callee = ts.isCallExpression(expression) ? expression.expression : expression;
-    if (ts.isIdentifier(callee) && callee.text === 'Entity') {
-      const explicit = ts.isCallExpression(expression) ? literalText(expression.arguments[0]) : null;
+    const callee = isCallExpression(expression) ? expression.expression : expression;
+    if (isIdentifier(callee) && callee.text === 'Entity') {
+      const explicit = isCallExpression(expression) ? literalText(expression.arguments[0]) : null;
       return { k: 'entity', name: explicit ?? node.name?.text ?? 'anonymous', kind: 'typeorm' };
     }
   }
@@ -889,7 +904,7 @@ function typeOrmEntity(node: ts.ClassLikeDeclaration): (Value & { k: 'entity' })
 
 function isSequelizeModelClass(node: ts.ClassLikeDeclaration): boolean {
   for (const clause of node.heritageClauses ?? []) {
-    if (clause.token !== ts.SyntaxKind.ExtendsKeyword) continue;
+    if (clause.token !== SyntaxKind.ExtendsKeyword) continue;
     for (const type of clause.types) {
       const text = type.expression.getText();
       if (text === 'Model' || text.endsWith('.Model')) return true;

@@ -3,6 +3,13 @@ import type { DataAccess, EntityKind, Hazard, HazardKind } from '../model/analys
 import { type Evaluator, type Value, bindingNames } from './evaluator.js';
 import { type ParsedModule, isFunctionLike, literalText, positionOf } from './parsed-module.js';
 
+// Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
+const { forEachChild, isArrayLiteralExpression, isAsExpression, isAwaitExpression, isBinaryExpression,
+  isCallExpression, isClassDeclaration, isDeleteExpression, isElementAccessExpression, isIdentifier, isNewExpression,
+  isNonNullExpression, isNoSubstitutionTemplateLiteral, isObjectLiteralExpression, isParenthesizedExpression,
+  isPostfixUnaryExpression, isPrefixUnaryExpression, isPropertyAccessExpression, isSatisfiesExpression, isSourceFile,
+  isStringLiteral, isTemplateHead, isVariableDeclaration, isVariableStatement, NodeFlags, SyntaxKind } = ts;
+
 /** Method names that read or write data, across the ORMs and stores we recognise. */
 const WRITE_METHODS = new Set([
   'insert', 'insertOne', 'insertMany', 'create', 'createMany', 'bulkCreate', 'update', 'updateOne', 'updateMany',
@@ -80,15 +87,15 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
   // `inside`: the node is inside a function (some ancestor is function-like). Passed down the walk instead of
   // walking the ancestors of every node.
   const visit = (node: ts.Node, inside: boolean): void => {
-    if (ts.isCallExpression(node) || ts.isNewExpression(node)) inspectCall(node, inside);
-    if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) inspectEnv(node);
-    if (ts.isVariableDeclaration(node) && !ts.isIdentifier(node.name) && node.initializer && isProcessEnv(evaluator.evaluate(module, node.initializer))) {
+    if (isCallExpression(node) || isNewExpression(node)) inspectCall(node, inside);
+    if (isPropertyAccessExpression(node) || isElementAccessExpression(node)) inspectEnv(node);
+    if (isVariableDeclaration(node) && !isIdentifier(node.name) && node.initializer && isProcessEnv(evaluator.evaluate(module, node.initializer))) {
       for (const name of bindingNames(node.name)) facts.env.push({ name, module: module.path, line: positionOf(module, node).line });
     }
-    if (options.readsSql && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node))) inspectSql(node);
-    if (ts.isClassDeclaration(node)) inspectClass(node);
+    if (options.readsSql && (isStringLiteral(node) || isNoSubstitutionTemplateLiteral(node) || isTemplateHead(node))) inspectSql(node);
+    if (isClassDeclaration(node)) inspectClass(node);
     if (inside && stateCandidates.size > 0) inspectMutation(node);
-    ts.forEachChild(node, inside || isFunctionLike(node) ? visitInside : visitOutside);
+    forEachChild(node, inside || isFunctionLike(node) ? visitInside : visitOutside);
   };
   const visitInside = (node: ts.Node): void => visit(node, true);
   const visitOutside = (node: ts.Node): void => visit(node, false);
@@ -101,13 +108,13 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
 
   const inspectCall = (node: ts.CallExpression | ts.NewExpression, inside: boolean) => {
     const callee = node.expression;
-    const value = ts.isCallExpression(node) ? evaluator.evaluate(module, node) : evaluator.evaluate(module, node);
-    const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : null;
+    const value = isCallExpression(node) ? evaluator.evaluate(module, node) : evaluator.evaluate(module, node);
+    const method = isPropertyAccessExpression(callee) ? callee.name.text : null;
     // Entity definitions: the call itself produced an entity and is not a method call on one.
-    if (value.k === 'entity' && ts.isCallExpression(node) && !(method && evaluator.evaluate(module, (callee as ts.PropertyAccessExpression).expression).k === 'entity')) {
+    if (value.k === 'entity' && isCallExpression(node) && !(method && evaluator.evaluate(module, (callee as ts.PropertyAccessExpression).expression).k === 'entity')) {
       if (isDefinitionCall(method, node)) facts.definitions.push({ name: value.name, kind: value.kind, module: module.path, line: positionOf(module, node).line });
     }
-    if (method && ts.isCallExpression(node) && (READ_METHODS.has(method) || WRITE_METHODS.has(method))) {
+    if (method && isCallExpression(node) && (READ_METHODS.has(method) || WRITE_METHODS.has(method))) {
       const receiver = evaluator.evaluate(module, (callee as ts.PropertyAccessExpression).expression);
       const entity = entityOf(receiver);
       if (entity) {
@@ -127,7 +134,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
   const inspectHazardCall = (node: ts.CallExpression | ts.NewExpression, method: string | null, inside: boolean) => {
     const target = evaluator.evaluate(module, node.expression);
     if (target.k !== 'external') {
-      if (ts.isIdentifier(node.expression) && TIMER_CALLS.has(node.expression.text) && !evaluator.lookup(node.expression, node.expression.text)) {
+      if (isIdentifier(node.expression) && TIMER_CALLS.has(node.expression.text) && !evaluator.lookup(node.expression, node.expression.text)) {
         hazard('timer', node, null, 'setInterval runs in every replica: the job runs N times, and stops when that replica is scaled away; move it to a single scheduled worker (a Kubernetes CronJob or a queue).');
       }
       return;
@@ -150,7 +157,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
       hazard('websocket', node, null, 'WebSocket connections and rooms live in one replica: broadcasts miss clients on other replicas; use sticky sessions and a pub/sub adapter (e.g. Redis).');
     } else if ((pkg === 'express-rate-limit' || pkg === 'express-slow-down') && target.path.length <= 1 && !hasOption(node, 'store')) {
       hazard('module-state', node, variableNameOf(node), 'the rate limiter counts requests in this process: with N replicas a client gets N times the limit; give it a shared store (e.g. rate-limit-redis).');
-    } else if (CACHE_LIBRARIES.has(pkg) && ts.isNewExpression(node) && !inside) {
+    } else if (CACHE_LIBRARIES.has(pkg) && isNewExpression(node) && !inside) {
       hazard('in-process-cache', node, variableNameOf(node), 'an in-process cache differs per replica and serves stale data after another replica writes; use a shared cache (Redis) or invalidate across replicas.');
     }
     void method;
@@ -158,7 +165,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
 
   const inspectEnv = (node: ts.PropertyAccessExpression | ts.ElementAccessExpression) => {
     if (!isProcessEnv(evaluator.evaluate(module, node.expression))) return;
-    const name = ts.isPropertyAccessExpression(node) ? node.name.text : literalText(node.argumentExpression);
+    const name = isPropertyAccessExpression(node) ? node.name.text : literalText(node.argumentExpression);
     if (name) facts.env.push({ name, module: module.path, line: positionOf(module, node).line });
   };
 
@@ -181,17 +188,17 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
 
   const inspectMutation = (node: ts.Node) => {
     let target: ts.Node | undefined;
-    if (ts.isBinaryExpression(node) && isAssignmentOperator(node.operatorToken.kind)) target = node.left;
-    else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) target = node.operand;
-    else if (ts.isDeleteExpression(node)) target = node.expression;
-    else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && MUTATING_METHODS.has(node.expression.name.text)) target = node.expression.expression;
+    if (isBinaryExpression(node) && isAssignmentOperator(node.operatorToken.kind)) target = node.left;
+    else if ((isPrefixUnaryExpression(node) || isPostfixUnaryExpression(node)) && (node.operator === SyntaxKind.PlusPlusToken || node.operator === SyntaxKind.MinusMinusToken)) target = node.operand;
+    else if (isDeleteExpression(node)) target = node.expression;
+    else if (isCallExpression(node) && isPropertyAccessExpression(node.expression) && MUTATING_METHODS.has(node.expression.name.text)) target = node.expression.expression;
     if (!target) return;
     // Lazy singletons, server handles and one-way init flags (`client = create()`, `ready = true`) are not
     // state that diverges between replicas.
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && isInitialisation(node.right)) return;
+    if (isBinaryExpression(node) && node.operatorToken.kind === SyntaxKind.EqualsToken && isInitialisation(node.right)) return;
     // A registry that stores objects it constructs (`m.set(k, new Table(k))`) holds no request data:
     // every replica builds the same instances.
-    if (ts.isCallExpression(node) && (node.expression as ts.PropertyAccessExpression).name.text === 'set' && isFreshInstance(node.arguments[1], evaluator)) return;
+    if (isCallExpression(node) && (node.expression as ts.PropertyAccessExpression).name.text === 'set' && isFreshInstance(node.arguments[1], evaluator)) return;
     const root = rootIdentifier(target);
     if (!root) return;
     const declaration = evaluator.lookup(root, root.text);
@@ -215,7 +222,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
     });
   };
 
-  ts.forEachChild(module.source, visitOutside);
+  forEachChild(module.source, visitOutside);
   return facts;
 }
 
@@ -224,7 +231,7 @@ const SQL_KEYWORDS = new Set(['select', 'where', 'set', 'values', 'dual', 'later
 function isDefinitionCall(method: string | null, node: ts.CallExpression): boolean {
   if (method === 'table' || method === 'collection' || method === 'define' || method === 'model') return true;
   // knex('users') and mongoose.model are definitions only where the entity is first named; accesses are recorded separately.
-  return ts.isIdentifier(node.expression) && node.expression.text === 'model';
+  return isIdentifier(node.expression) && node.expression.text === 'model';
 }
 
 function entityOf(value: Value): { name: string; kind: EntityKind } | null {
@@ -241,58 +248,58 @@ function isProcessEnv(value: Value): boolean {
 
 function hasOption(node: ts.CallExpression | ts.NewExpression, name: string): boolean {
   const options = node.arguments?.[0];
-  return !!options && ts.isObjectLiteralExpression(options) && options.properties.some((p) => p.name && ts.isIdentifier(p.name) && p.name.text === name);
+  return !!options && isObjectLiteralExpression(options) && options.properties.some((p) => p.name && isIdentifier(p.name) && p.name.text === name);
 }
 
 function variableNameOf(node: ts.Node): string | null {
   const parent = node.parent;
-  return ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name) ? parent.name.text : null;
+  return isVariableDeclaration(parent) && isIdentifier(parent.name) ? parent.name.text : null;
 }
 
 function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
-  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
+  return kind >= SyntaxKind.FirstAssignment && kind <= SyntaxKind.LastAssignment;
 }
 
 function rootIdentifier(node: ts.Node): ts.Identifier | null {
   let current = node;
-  while (ts.isPropertyAccessExpression(current) || ts.isElementAccessExpression(current) || ts.isParenthesizedExpression(current) || ts.isNonNullExpression(current)) {
+  while (isPropertyAccessExpression(current) || isElementAccessExpression(current) || isParenthesizedExpression(current) || isNonNullExpression(current)) {
     current = current.expression;
   }
-  return ts.isIdentifier(current) ? current : null;
+  return isIdentifier(current) ? current : null;
 }
 
 function isInitialisation(node: ts.Expression): boolean {
   let inner = node;
-  while (ts.isAwaitExpression(inner) || ts.isParenthesizedExpression(inner) || ts.isAsExpression(inner)) inner = inner.expression;
+  while (isAwaitExpression(inner) || isParenthesizedExpression(inner) || isAsExpression(inner)) inner = inner.expression;
   return (
-    ts.isCallExpression(inner) ||
-    ts.isNewExpression(inner) ||
-    inner.kind === ts.SyntaxKind.TrueKeyword ||
-    inner.kind === ts.SyntaxKind.NullKeyword ||
-    (ts.isIdentifier(inner) && inner.text === 'undefined')
+    isCallExpression(inner) ||
+    isNewExpression(inner) ||
+    inner.kind === SyntaxKind.TrueKeyword ||
+    inner.kind === SyntaxKind.NullKeyword ||
+    (isIdentifier(inner) && inner.text === 'undefined')
   );
 }
 
 function isFreshInstance(node: ts.Expression | undefined, evaluator: Evaluator): boolean {
   if (!node) return false;
-  if (ts.isNewExpression(node)) return true;
-  if (!ts.isIdentifier(node)) return false;
+  if (isNewExpression(node)) return true;
+  if (!isIdentifier(node)) return false;
   const declaration = evaluator.lookup(node, node.text);
-  if (!declaration || !ts.isVariableDeclaration(declaration)) return false;
-  if (declaration.initializer && ts.isNewExpression(declaration.initializer)) return true;
+  if (!declaration || !isVariableDeclaration(declaration)) return false;
+  if (declaration.initializer && isNewExpression(declaration.initializer)) return true;
   // `let t = m.get(k); if (!t) { t = new T(); m.set(k, t); }`
   let scope: ts.Node | undefined = declaration.parent;
-  while (scope && !isFunctionLike(scope) && !ts.isSourceFile(scope)) scope = scope.parent;
+  while (scope && !isFunctionLike(scope) && !isSourceFile(scope)) scope = scope.parent;
   let assignedNew = false;
   let assignedOther = false;
   const visit = (child: ts.Node): void => {
-    if (ts.isBinaryExpression(child) && child.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(child.left) && child.left.text === node.text) {
-      if (ts.isNewExpression(child.right)) assignedNew = true;
+    if (isBinaryExpression(child) && child.operatorToken.kind === SyntaxKind.EqualsToken && isIdentifier(child.left) && child.left.text === node.text) {
+      if (isNewExpression(child.right)) assignedNew = true;
       else assignedOther = true;
     }
-    ts.forEachChild(child, visit);
+    forEachChild(child, visit);
   };
-  if (scope) ts.forEachChild(scope, visit);
+  if (scope) forEachChild(scope, visit);
   return assignedNew && !assignedOther;
 }
 
@@ -305,10 +312,10 @@ interface StateCandidate {
 function moduleLevelState(module: ParsedModule, evaluator: Evaluator): Map<ts.Node, StateCandidate> {
   const out = new Map<ts.Node, StateCandidate>();
   for (const statement of module.source.statements) {
-    if (!ts.isVariableStatement(statement)) continue;
-    const isLet = (statement.declarationList.flags & ts.NodeFlags.Let) !== 0;
+    if (!isVariableStatement(statement)) continue;
+    const isLet = (statement.declarationList.flags & NodeFlags.Let) !== 0;
     for (const declaration of statement.declarationList.declarations) {
-      if (!ts.isIdentifier(declaration.name)) continue;
+      if (!isIdentifier(declaration.name)) continue;
       const name = declaration.name.text;
       const init = declaration.initializer;
       const container = init !== undefined && isContainer(init);
@@ -316,10 +323,10 @@ function moduleLevelState(module: ParsedModule, evaluator: Evaluator): Map<ts.No
       if (init && !container) {
         const value = evaluator.evaluate(module, init);
         if (value.k === 'router' || value.k === 'entity' || (value.k === 'external' && value.pkg !== '<global>')) continue;
-        if (ts.isCallExpression(init) || ts.isNewExpression(init) || isFunctionLike(init)) continue;
+        if (isCallExpression(init) || isNewExpression(init) || isFunctionLike(init)) continue;
       }
       out.set(declaration, {
-        cacheLike: /cache|memo/i.test(name) || (init !== undefined && ts.isNewExpression(init) && /LRU|Cache/.test(init.expression.getText())),
+        cacheLike: /cache|memo/i.test(name) || (init !== undefined && isNewExpression(init) && /LRU|Cache/.test(init.expression.getText())),
         reassignOnly: !container,
       });
     }
@@ -329,7 +336,7 @@ function moduleLevelState(module: ParsedModule, evaluator: Evaluator): Map<ts.No
 
 function isContainer(node: ts.Expression): boolean {
   let inner: ts.Expression = node;
-  while (ts.isAsExpression(inner) || ts.isSatisfiesExpression(inner) || ts.isParenthesizedExpression(inner)) inner = inner.expression;
-  if (ts.isArrayLiteralExpression(inner) || ts.isObjectLiteralExpression(inner)) return true;
-  return ts.isNewExpression(inner) && /^(Map|Set|WeakMap|Array|Object)$/.test(inner.expression.getText());
+  while (isAsExpression(inner) || isSatisfiesExpression(inner) || isParenthesizedExpression(inner)) inner = inner.expression;
+  if (isArrayLiteralExpression(inner) || isObjectLiteralExpression(inner)) return true;
+  return isNewExpression(inner) && /^(Map|Set|WeakMap|Array|Object)$/.test(inner.expression.getText());
 }

@@ -4,6 +4,14 @@ import { toRepoPath } from '../util/paths.js';
 import { type ParsedModule, literalText, positionOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
+// Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
+const { canHaveModifiers, forEachChild, getModifiers, isBinaryExpression, isCallExpression, isExportAssignment,
+  isExportDeclaration, isExportSpecifier, isExpressionStatement, isExpressionWithTypeArguments,
+  isExternalModuleReference, isHeritageClause, isIdentifier, isImportDeclaration, isImportEqualsDeclaration,
+  isInterfaceDeclaration, isNamedExports, isNamedImports, isNamespaceExport, isNamespaceImport,
+  isObjectBindingPattern, isPropertyAccessExpression, isTypeAliasDeclaration, isTypeNode, isVariableDeclaration,
+  SyntaxKind } = ts;
+
 export interface ModuleImports {
   edges: ImportEdge[];
   unresolved: UnresolvedImport[];
@@ -30,7 +38,7 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
   const source = module.source;
 
   for (const statement of source.statements) {
-    if (ts.isImportDeclaration(statement)) {
+    if (isImportDeclaration(statement)) {
       esm = true;
       const clause = statement.importClause;
       const names: string[] = [];
@@ -42,10 +50,10 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
           locals.push(clause.name.text);
         }
         const bindings = clause.namedBindings;
-        if (bindings && ts.isNamespaceImport(bindings)) {
+        if (bindings && isNamespaceImport(bindings)) {
           names.push('*');
           locals.push(bindings.name.text);
-        } else if (bindings && ts.isNamedImports(bindings)) {
+        } else if (bindings && isNamedImports(bindings)) {
           const elements = bindings.elements;
           if (!clause.isTypeOnly && !clause.name && elements.length > 0 && elements.every((e) => e.isTypeOnly)) allTypes = true;
           for (const element of elements) {
@@ -55,13 +63,13 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
         }
       }
       raw.push({ node: statement, specifierNode: statement.moduleSpecifier, kind: 'import', names, locals, declaredTypeOnly: allTypes });
-    } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier) {
+    } else if (isExportDeclaration(statement) && statement.moduleSpecifier) {
       esm = true;
       const clause = statement.exportClause;
-      const names = !clause ? ['*'] : ts.isNamespaceExport(clause) ? ['*'] : clause.elements.map((e) => (e.propertyName ?? e.name).text);
-      const typeOnly = statement.isTypeOnly || (clause !== undefined && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly));
+      const names = !clause ? ['*'] : isNamespaceExport(clause) ? ['*'] : clause.elements.map((e) => (e.propertyName ?? e.name).text);
+      const typeOnly = statement.isTypeOnly || (clause !== undefined && isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly));
       raw.push({ node: statement, specifierNode: statement.moduleSpecifier, kind: 'export-from', names, locals: [], declaredTypeOnly: typeOnly });
-    } else if (ts.isImportEqualsDeclaration(statement) && ts.isExternalModuleReference(statement.moduleReference)) {
+    } else if (isImportEqualsDeclaration(statement) && isExternalModuleReference(statement.moduleReference)) {
       raw.push({
         node: statement,
         specifierNode: statement.moduleReference.expression,
@@ -70,9 +78,9 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
         locals: [statement.name.text],
         declaredTypeOnly: statement.isTypeOnly,
       });
-    } else if (ts.isExportDeclaration(statement) || ts.isExportAssignment(statement)) {
-      esm = esm || !(ts.isExportAssignment(statement) && statement.isExportEquals);
-    } else if (ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+    } else if (isExportDeclaration(statement) || isExportAssignment(statement)) {
+      esm = esm || !(isExportAssignment(statement) && statement.isExportEquals);
+    } else if (canHaveModifiers(statement) && getModifiers(statement)?.some((m) => m.kind === SyntaxKind.ExportKeyword)) {
       esm = true;
     }
   }
@@ -84,13 +92,13 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
   const valueNames = module.language === 'ts' ? new Set<string>() : null;
   const membersRead = new Map<string, Set<string>>();
   const visit = (node: ts.Node, inValue: boolean): void => {
-    if (ts.isCallExpression(node)) {
+    if (isCallExpression(node)) {
       const callee = node.expression;
       const arg = node.arguments[0];
       let kind: ImportKind | null = null;
-      if (ts.isIdentifier(callee) && callee.text === 'require' && node.arguments.length === 1) kind = 'require';
-      else if (callee.kind === ts.SyntaxKind.ImportKeyword) kind = 'dynamic-import';
-      else if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'require' && callee.name.text === 'resolve') {
+      if (isIdentifier(callee) && callee.text === 'require' && node.arguments.length === 1) kind = 'require';
+      else if (callee.kind === SyntaxKind.ImportKeyword) kind = 'dynamic-import';
+      else if (isPropertyAccessExpression(callee) && isIdentifier(callee.expression) && callee.expression.text === 'require' && callee.name.text === 'resolve') {
         kind = 'require-resolve';
       }
       if (kind && arg) {
@@ -103,38 +111,38 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
           raw.push({ node, specifierNode: arg, kind, names: binding.names, locals: binding.locals, declaredTypeOnly: false });
         }
       }
-    } else if (ts.isExpressionStatement(node) && isModuleExportsAssignment(node.expression, source)) {
+    } else if (isExpressionStatement(node) && isModuleExportsAssignment(node.expression, source)) {
       cjs = true;
     }
-    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression)) {
+    if (isPropertyAccessExpression(node) && isIdentifier(node.expression)) {
       const read = membersRead.get(node.expression.text);
       if (read) read.add(node.name.text);
       else membersRead.set(node.expression.text, new Set([node.name.text]));
     }
     if (!inValue || valueNames === null) {
-      ts.forEachChild(node, visitOther);
+      forEachChild(node, visitOther);
       return;
     }
     // Value references: what collectValueReferences did as a walk of its own, as a flag passed down this one.
     if (isValuePruned(node)) {
-      ts.forEachChild(node, visitOther);
-    } else if (ts.isExpressionWithTypeArguments(node)) {
+      forEachChild(node, visitOther);
+    } else if (isExpressionWithTypeArguments(node)) {
       // The expression is a value, its type arguments are not (same order as ts.forEachChild).
       visit(node.expression, true);
       if (node.typeArguments) for (const argument of node.typeArguments) visit(argument, false);
-    } else if (ts.isIdentifier(node)) {
+    } else if (isIdentifier(node)) {
       valueNames.add(node.text);
-      ts.forEachChild(node, visitOther);
-    } else if (ts.isExportSpecifier(node)) {
+      forEachChild(node, visitOther);
+    } else if (isExportSpecifier(node)) {
       if (!node.isTypeOnly && !node.parent.parent.isTypeOnly) valueNames.add((node.propertyName ?? node.name).text);
-      ts.forEachChild(node, visitOther);
+      forEachChild(node, visitOther);
     } else {
-      ts.forEachChild(node, visitValue);
+      forEachChild(node, visitValue);
     }
   };
   const visitValue = (node: ts.Node): void => visit(node, true);
   const visitOther = (node: ts.Node): void => visit(node, false);
-  ts.forEachChild(source, visitValue);
+  forEachChild(source, visitValue);
 
   /** Property names read on the given local bindings anywhere in the file (`db.Comment` → Comment). */
   const membersUsed = (locals: string[]): string[] => {
@@ -183,25 +191,25 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
 
 function requireBinding(call: ts.CallExpression): { names: string[]; locals: string[] } {
   const parent = call.parent;
-  if (ts.isVariableDeclaration(parent)) {
-    if (ts.isIdentifier(parent.name)) return { names: ['*'], locals: [parent.name.text] };
-    if (ts.isObjectBindingPattern(parent.name)) {
+  if (isVariableDeclaration(parent)) {
+    if (isIdentifier(parent.name)) return { names: ['*'], locals: [parent.name.text] };
+    if (isObjectBindingPattern(parent.name)) {
       const names: string[] = [];
       const locals: string[] = [];
       for (const element of parent.name.elements) {
         const key = element.propertyName ?? element.name;
-        if (ts.isIdentifier(key)) names.push(key.text);
-        if (ts.isIdentifier(element.name)) locals.push(element.name.text);
+        if (isIdentifier(key)) names.push(key.text);
+        if (isIdentifier(element.name)) locals.push(element.name.text);
       }
       return { names, locals };
     }
   }
-  if (ts.isPropertyAccessExpression(parent) && parent.expression === call) return { names: [parent.name.text], locals: [] };
+  if (isPropertyAccessExpression(parent) && parent.expression === call) return { names: [parent.name.text], locals: [] };
   return { names: ['*'], locals: [] };
 }
 
 function isModuleExportsAssignment(expression: ts.Expression, source: ts.SourceFile): boolean {
-  if (!ts.isBinaryExpression(expression) || expression.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
+  if (!isBinaryExpression(expression) || expression.operatorToken.kind !== SyntaxKind.EqualsToken) return false;
   // Every assignment statement comes here: look at the first characters before taking the text.
   const start = expression.left.getStart(source);
   if (!source.text.startsWith('module.exports', start) && !source.text.startsWith('exports.', start)) return false;
@@ -214,8 +222,8 @@ function isModuleExportsAssignment(expression: ts.Expression, source: ts.SourceF
  * survives type erasure) is only used as a type. Nothing below these nodes is a value reference.
  */
 function isValuePruned(node: ts.Node): boolean {
-  if (ts.isImportDeclaration(node) || ts.isImportEqualsDeclaration(node)) return true;
-  if (ts.isTypeNode(node) && !ts.isExpressionWithTypeArguments(node)) return true;
-  if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) return true;
-  return ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword;
+  if (isImportDeclaration(node) || isImportEqualsDeclaration(node)) return true;
+  if (isTypeNode(node) && !isExpressionWithTypeArguments(node)) return true;
+  if (isInterfaceDeclaration(node) || isTypeAliasDeclaration(node)) return true;
+  return isHeritageClause(node) && node.token === SyntaxKind.ImplementsKeyword;
 }

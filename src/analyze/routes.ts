@@ -4,6 +4,11 @@ import { compareStrings, sortBy } from '../util/compare.js';
 import { type Evaluator, type Value } from './evaluator.js';
 import { type ParsedModule, lineOf, literalText } from './parsed-module.js';
 
+// Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
+const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpression, isCallExpression,
+  isFunctionExpression, isIdentifier, isImportClause, isImportSpecifier, isNamespaceImport, isOmittedExpression,
+  isPropertyAccessExpression, isRegularExpressionLiteral, isSpreadElement, isTemplateExpression, SyntaxKind } = ts;
+
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
 const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
 const MAX_MOUNT_DEPTH = 32;
@@ -69,7 +74,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
   for (const module of modules) {
     const inspectCall = (module: ParsedModule, call: ts.CallExpression) => {
       const callee = call.expression;
-      if (ts.isPropertyAccessExpression(callee)) {
+      if (isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
         if (ROUTER_CALLS.has(method) || method === 'listen') {
           for (const bindings of evaluator.loopBindings(module, call)) {
@@ -88,7 +93,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
       }
       // A function called with a router (or with a parameter that may be one) binds its parameter to it.
       if (call.arguments.length > 0) {
-        const args = call.arguments.map((a) => (ts.isIdentifier(a) || ts.isPropertyAccessExpression(a) || ts.isCallExpression(a) ? evaluator.evaluate(module, a) : null));
+        const args = call.arguments.map((a) => (isIdentifier(a) || isPropertyAccessExpression(a) || isCallExpression(a) ? evaluator.evaluate(module, a) : null));
         if (args.some((a) => a?.k === 'router' || a?.k === 'param')) {
           const fn = evaluator.evaluate(module, callee);
           if (fn.k === 'function') {
@@ -106,7 +111,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
       }
     };
     // The module's calls in walk order (collected when it was parsed).
-    for (const call of module.calls) if (ts.isCallExpression(call)) inspectCall(module, call);
+    for (const call of module.calls) if (isCallExpression(call)) inspectCall(module, call);
   }
 
   // Registrations on function parameters land on every router the parameter is bound to.
@@ -278,11 +283,11 @@ function toEvent(
 }
 
 function isPathLike(node: ts.Expression): boolean {
-  if (literalText(node) !== null || ts.isTemplateExpression(node) || ts.isRegularExpressionLiteral(node)) return true;
-  if (ts.isArrayLiteralExpression(node)) return node.elements.length > 0 && node.elements.every((e) => isPathLike(e as ts.Expression));
-  if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) return isPathLike(node.left) || isPathLike(node.right);
+  if (literalText(node) !== null || isTemplateExpression(node) || isRegularExpressionLiteral(node)) return true;
+  if (isArrayLiteralExpression(node)) return node.elements.length > 0 && node.elements.every((e) => isPathLike(e as ts.Expression));
+  if (isBinaryExpression(node) && node.operatorToken.kind === SyntaxKind.PlusToken) return isPathLike(node.left) || isPathLike(node.right);
   // A constant holding a path: `app.use(API_PREFIX, api)`; identifiers naming routers/middleware are not paths.
-  return (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) && /(path|prefix|base|url|route_?root|mount)$/i.test(node.getText());
+  return (isIdentifier(node) || isPropertyAccessExpression(node)) && /(path|prefix|base|url|route_?root|mount)$/i.test(node.getText());
 }
 
 /**
@@ -291,20 +296,20 @@ function isPathLike(node: ts.Expression): boolean {
  * really belong.
  */
 function factoryOrigin(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, router: RouterValue): string | null {
-  if (!ts.isCallExpression(node) || router.module === module) return null;
+  if (!isCallExpression(node) || router.module === module) return null;
   let found: string | null = null;
   const visit = (child: ts.Node): void => {
     if (found) return;
-    if (ts.isIdentifier(child)) {
+    if (isIdentifier(child)) {
       const declaration = evaluator.lookup(child, child.text);
-      if (declaration && (ts.isImportSpecifier(declaration) || ts.isImportClause(declaration) || ts.isNamespaceImport(declaration))) {
-        const importDeclaration = ts.isImportSpecifier(declaration) ? declaration.parent.parent.parent : ts.isImportClause(declaration) ? declaration.parent : declaration.parent.parent;
+      if (declaration && (isImportSpecifier(declaration) || isImportClause(declaration) || isNamespaceImport(declaration))) {
+        const importDeclaration = isImportSpecifier(declaration) ? declaration.parent.parent.parent : isImportClause(declaration) ? declaration.parent : declaration.parent.parent;
         const specifier = literalText(importDeclaration.moduleSpecifier);
         const target = specifier ? evaluator.resolveSpecifier(module, specifier) : null;
         if (target && target !== router.module.path) found = target;
       }
     }
-    ts.forEachChild(child, visit);
+    forEachChild(child, visit);
   };
   node.arguments.forEach(visit);
   return found;
@@ -335,15 +340,15 @@ interface ArgRef {
 function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Evaluator, bindings: Map<ts.Node, Value>, depth = 0): ArgRef[] {
   const out: ArgRef[] = [];
   for (const arg of args) {
-    if (ts.isArrayLiteralExpression(arg)) {
-      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !ts.isOmittedExpression(e)), evaluator, bindings, depth + 1));
+    if (isArrayLiteralExpression(arg)) {
+      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !isOmittedExpression(e)), evaluator, bindings, depth + 1));
       continue;
     }
-    if (ts.isSpreadElement(arg)) {
+    if (isSpreadElement(arg)) {
       out.push(...flattenArgs(module, [arg.expression], evaluator, bindings, depth + 1));
       continue;
     }
-    if (ts.isIdentifier(arg) && depth < 4) {
+    if (isIdentifier(arg) && depth < 4) {
       const value = evaluator.evaluateWith(module, arg, bindings);
       if (value.k === 'array') {
         out.push(...flattenArgs(value.module, value.items, evaluator, new Map(), depth + 1));
@@ -356,8 +361,8 @@ function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Eva
 }
 
 function evaluatePaths(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): string[] | null {
-  if (ts.isRegularExpressionLiteral(node)) return [node.text];
-  if (ts.isArrayLiteralExpression(node)) {
+  if (isRegularExpressionLiteral(node)) return [node.text];
+  if (isArrayLiteralExpression(node)) {
     const out: string[] = [];
     for (const element of node.elements) {
       const inner = evaluatePaths(module, element as ts.Expression, evaluator, bindings);
@@ -384,23 +389,23 @@ function scopeApplies(scope: string, path: string): boolean {
 }
 
 function looksLikeRouter(node: ts.Expression): boolean {
-  return /rout|api|controller|app/i.test(node.getText()) && !ts.isCallExpression(node);
+  return /rout|api|controller|app/i.test(node.getText()) && !isCallExpression(node);
 }
 
 function middlewareName(module: ParsedModule, node: ts.Expression): string {
-  if (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node)) return node.getText(module.source);
-  if (ts.isCallExpression(node)) return node.expression.getText(module.source);
-  if ((ts.isFunctionExpression(node) || ts.isArrowFunction(node)) && node.name) return node.name.getText(module.source);
+  if (isIdentifier(node) || isPropertyAccessExpression(node)) return node.getText(module.source);
+  if (isCallExpression(node)) return node.expression.getText(module.source);
+  if ((isFunctionExpression(node) || isArrowFunction(node)) && node.name) return node.name.getText(module.source);
   return '<inline>';
 }
 
 function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): Route['handler'] {
-  if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) {
+  if (isArrowFunction(node) || isFunctionExpression(node)) {
     return { module: module.path, name: node.name?.text ?? null, line: lineOf(module, node) };
   }
-  if (ts.isCallExpression(node)) {
+  if (isCallExpression(node)) {
     // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
-    const wrapped = node.arguments.find((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a) || ts.isIdentifier(a) || ts.isPropertyAccessExpression(a));
+    const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
     if (wrapped) return describeHandler(module, wrapped, evaluator, bindings);
     const made = evaluator.evaluate(module, node.expression);
     if (made.k === 'function') {
