@@ -368,7 +368,7 @@ function evaluateTargets(trees) {
     const rssValues = ['analyze', 'plan'].map((tool) => big.results[tool].peakRssMiB).filter((x) => x !== null);
     const rss = rssValues.length ? Math.max(...rssValues) : null;
     const cut = big.results.analyze.lowerBound || big.results.plan.lowerBound || big.results.plan.wall === null;
-    add('2b', 'gen-10000: peak RSS of analyze and plan < 2 GB', rss === null ? null : rss >= 2048 ? false : cut ? null : true, `analyze ${big.results.analyze.peakRssMiB ?? '?'} MB, plan ${big.results.plan.peakRssMiB ?? 'not measured'} MB${cut ? ' (a run was cut short: the RSS it had reached)' : ''}`);
+    add('2b', 'gen-10000: peak RSS of analyze and plan < 2 GB', rss === null ? null : rss >= 2048 ? false : cut ? null : true, `analyze ${big.results.analyze.peakRssMiB ?? '?'} MB, plan ${big.results.plan.peakRssMiB === null ? 'not measured' : `${big.results.plan.peakRssMiB} MB`}${cut ? ' (a run was cut short: the RSS it had reached by then)' : ''}`);
     const planOnly = val(big.results.plan);
     const clustering = planOnly && analyze && !planOnly.lb && !analyze.lb ? planOnly.v - analyze.v : null;
     add('2d', 'gen-10000: clustering (plan − analyze) < 5 s', clustering === null ? null : clustering < 5, clustering === null ? 'not measured (plan or analyze did not finish)' : `${clustering.toFixed(2)} s`);
@@ -402,10 +402,13 @@ function evaluateTargets(trees) {
     const analyze = val(t.results.analyze);
     const check = val(t.results.check);
     const drift = t.results.check.runs.some((r) => r.drift);
-    const over = check && analyze && !check.lb && !analyze.lb ? ` (${((check.v / analyze.v - 1) * 100).toFixed(0)}% over analyze)` : '';
+    const pct = check && analyze && !check.lb && !analyze.lb ? Math.round((check.v / analyze.v - 1) * 100) : null;
+    const over = pct === null ? '' : pct >= 0 ? ` (${pct}% over analyze)` : ` (${-pct}% under analyze)`;
     add('3', `${t.name}: check on the unchanged tree ≤ analyze + 10%`, atMost(check, analyze, 1.1), `${show(check)} vs ${analyze === null ? 'not measured' : `1.1 × ${show(analyze)}`}${over}${drift ? '; check reported drift (exit 1) on the unchanged tree' : ''}`);
   }
-  return targets;
+  // Group by target number; the targets of 2 in their own order (2a–2d); trees keep the order they ran in.
+  const key = (x) => `${x.id[0]}${x.id[0] === '2' ? x.id : ''}`;
+  return targets.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 // ---- output ------------------------------------------------------------------------------------------------
