@@ -7,6 +7,7 @@ import { registerAnalyze } from './analyze-command.js';
 import { registerMetrics } from './metrics-command.js';
 import { registerPlan } from './plan-command.js';
 import { registerCheck } from './check-command.js';
+import { registerScaffold } from './scaffold-command.js';
 import { registerPendingCommands } from './pending-commands.js';
 
 const require = createRequire(import.meta.url);
@@ -66,6 +67,7 @@ Examples:
   registerAnalyze(registry);
   registerPlan(registry);
   registerCheck(registry);
+  registerScaffold(registry);
   registerMetrics(registry);
   registerPendingCommands(registry);
 

@@ -13,12 +13,6 @@ interface PendingCommand {
  */
 const pending: PendingCommand[] = [
   {
-    name: 'scaffold',
-    args: '[dir]',
-    description: 'write runnable services, a gateway and their deployment files from the plan into decomposed/',
-    examples: ['decompose scaffold', 'decompose scaffold --dry-run'],
-  },
-  {
     name: 'verify',
     args: '[dir]',
     description: "boot the decomposed system locally and run the monolith's API tests through its gateway",

@@ -41,6 +41,8 @@ function createEngine(): typeof Handlebars {
   };
   // YAML/JSON scalars: a JSON string is a valid YAML double-quoted scalar, so one escaper serves both.
   engine.registerHelper('json', (value: unknown) => new engine.SafeString(JSON.stringify(given('json', value))));
+  // A JSON value laid out over several lines (valid JavaScript too), for configuration embedded in code.
+  engine.registerHelper('jsonBlock', (value: unknown) => new engine.SafeString(JSON.stringify(given('jsonBlock', value), null, 2)));
   engine.registerHelper('yaml', (value: unknown) => new engine.SafeString(JSON.stringify(given('yaml', value))));
   // nginx: a double-quoted string with \ and " escaped; nothing that could end the directive.
   engine.registerHelper('nginx', (value: unknown) => {

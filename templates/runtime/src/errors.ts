@@ -54,3 +54,40 @@ export function notYetExtractedValue(what: string, owner: string, at: string): a
     },
   });
 }
+
+/** Error classes the services share (from the shared package), by name: a remote error comes back as one of them. */
+const errorTypes = new Map<string, Function>();
+
+/**
+ * Registers every Error subclass exported by these modules (the generated main passes the shared package's
+ * modules). When another service answers an internal call with an error of one of these names, the caller rethrows
+ * it as an instance of the same class, so `instanceof AppError` in an error handler still holds after the split.
+ */
+export function registerErrorTypes(...modules: unknown[]): void {
+  for (const namespace of modules) {
+    if (typeof namespace !== 'object' || namespace === null) continue;
+    for (const value of Object.values(namespace as Record<string, unknown>)) {
+      if (typeof value === 'function' && value.prototype instanceof Error && value.name) errorTypes.set(value.name, value);
+    }
+  }
+}
+
+/**
+ * The same error as an instance of the shared class it was on the other side (its fields copied, no constructor
+ * run), or the error itself when no such class is registered.
+ */
+export function asSharedError<E extends Error & { details?: unknown }>(error: E): Error {
+  const type = errorTypes.get(error.name);
+  if (!type) return error;
+  const rebuilt = Object.create(type.prototype as object) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(error)) {
+    if (key === 'details') continue;
+    rebuilt[key] = value;
+  }
+  const details = error.details;
+  if (typeof details === 'object' && details !== null) Object.assign(rebuilt, details);
+  Object.defineProperty(rebuilt, 'message', { value: error.message, writable: true, configurable: true });
+  Object.defineProperty(rebuilt, 'stack', { value: error.stack, writable: true, configurable: true });
+  Object.defineProperty(rebuilt, 'cause', { value: error, writable: true, configurable: true });
+  return rebuilt as unknown as Error;
+}

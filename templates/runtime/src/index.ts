@@ -5,7 +5,8 @@
  */
 export { configureService, type CacheRoute, type ServiceConfig } from './config';
 export { currentRequestId } from './context';
-export { NotYetExtractedError, notYetExtracted, notYetExtractedValue } from './errors';
+export { dataHandler, remoteData } from './data';
+export { NotYetExtractedError, notYetExtracted, notYetExtractedValue, registerErrorTypes } from './errors';
 export { registerInternal } from './internal';
 export { logger } from './logger';
 export { RemoteCallError, callRemote, type CallOptions } from './remote';

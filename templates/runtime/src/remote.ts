@@ -3,6 +3,7 @@ import { CACHE_PREFIX, lookup, sha256, store } from './cache';
 import { maybeActiveConfig } from './config';
 import { currentRequestId } from './context';
 import { GENERATIONS_HEADER } from './internal';
+import { asSharedError } from './errors';
 import { logger } from './logger';
 import { cacheRequests } from './metrics';
 import { redisClient } from './redis';
@@ -142,7 +143,7 @@ async function invoke(service: string, operation: string, args: unknown[], optio
     const outcome = await attemptCall(url, body, token, requestId, timeoutMs, service, operation, wantGenerations);
     if (outcome.ok) return { result: outcome.result, generations: outcome.generations };
     const error = outcome.error;
-    if (!outcome.retryable || attempt >= attempts) throw error;
+    if (!outcome.retryable || attempt >= attempts) throw asSharedError(error);
     const delay = BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
     logger.warn({ target: service, operation, attempt, status: error.status, code: error.code, retryInMs: Math.round(delay) }, 'remote call failed, retrying');
     await new Promise((resolve) => setTimeout(resolve, delay));

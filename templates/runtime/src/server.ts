@@ -94,10 +94,11 @@ function statusLabel(res: ServerResponse, aborted: boolean): string {
  * request logs, metrics, `/healthz`, `/readyz`, `/metrics`, internal calls, the cache. Calls `callback` once
  * listening and returns the server. SIGTERM and SIGINT drain it (see README).
  */
-export function serve(app: RequestListener, port?: unknown, callback?: () => void): Server {
+export function serve(app: RequestListener, ...listenArgs: unknown[]): Server {
   const active = activeConfig();
   const { service } = active.config;
-  const onListening = typeof port === 'function' && callback === undefined ? (port as () => void) : callback;
+  // Whatever the monolith passed to listen(port[, host][, backlog][, callback]): only the callback is kept.
+  const onListening = [...listenArgs].reverse().find((a): a is () => void => typeof a === 'function');
   const express = loadExpress();
   startDefaultMetrics();
 

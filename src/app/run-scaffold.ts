@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ts } from 'ts-morph';
+import { analyze } from '../analyze/analyze.js';
+import type { WriteResult } from '../model/file-change.js';
+import type { Plan } from '../model/plan.js';
+import { expandModules } from '../plan/build-plan.js';
+import { parsePlan } from '../plan/plan-file.js';
+import { CI_PROVIDERS, type CiProvider } from '../scaffold/deploy-ci.js';
+import { type MonolithManifest, SCAFFOLD_TARGETS, type ScaffoldSummary, type ScaffoldTarget, renderScaffold, renderScaffoldCi } from '../scaffold/scaffold.js';
+import type { SourceSet } from '../scaffold/service-code.js';
+import { UserError } from '../util/errors.js';
+import { isInside, toRepoPath } from '../util/paths.js';
+import { DEFAULT_PLAN_FILE } from './run-plan.js';
+import { writeOutput } from './write-output.js';
+
+export const DEFAULT_SCAFFOLD_DIR = 'decomposed';
+
+export interface ScaffoldRunOptions {
+  dir: string;
+  planFile?: string;
+  /** The scaffold folder (default `<dir>/decomposed`). */
+  out?: string;
+  dryRun: boolean;
+  force: boolean;
+  targets?: readonly ScaffoldTarget[];
+  host?: string;
+  registry?: string;
+  ci?: string;
+}
+
+export interface ScaffoldRun {
+  plan: Plan;
+  outDir: string;
+  results: WriteResult[];
+  /** CI files, written at the repository root (null when the ci target is off). */
+  ciResults: WriteResult[];
+  summary: ScaffoldSummary;
+}
+
+/**
+ * Reads the plan, re-analyses the code (the plan names modules; the scaffold needs their code as it is now), reads the
+ * monolith's sources and manifest, renders the workspace and writes it through the sink: nothing the user edited is
+ * overwritten (their version stays, ours goes beside it as `.decompose-new`) unless --force.
+ */
+export async function runScaffold(options: ScaffoldRunOptions): Promise<ScaffoldRun> {
+  const dir = path.resolve(options.dir);
+  const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
+  let text: string;
+  try {
+    text = fs.readFileSync(planFile, 'utf8');
+  } catch {
+    throw new UserError('DEC-060', `${planFile}: no plan to scaffold from`, { hint: `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`, position: { file: planFile } });
+  }
+  const analysis = await analyze({ dir });
+  const all = analysis.modules.map((m) => m.path);
+  const known = new Set(all);
+  const plan = parsePlan(text, planFile, {
+    moduleExists: (m) => known.has(m),
+    matchModules: (pattern) => expandModules([pattern], all),
+    projectName: analysis.project.name,
+  });
+  const targets = options.targets ?? SCAFFOLD_TARGETS;
+  const ci = (options.ci ?? 'github') as CiProvider;
+  if (targets.includes('ci') && !CI_PROVIDERS.includes(ci)) {
+    throw new UserError('DEC-092', `--ci ${options.ci}: unknown CI provider`, { hint: `choose one of ${CI_PROVIDERS.join(', ')}` });
+  }
+  const outDir = path.resolve(options.out ?? path.join(dir, DEFAULT_SCAFFOLD_DIR));
+  if (outDir === dir || isInside(outDir, dir)) {
+    throw new UserError('DEC-093', `--out ${outDir} would put the monolith inside its own scaffold`, { hint: 'Choose a folder inside the project (default decomposed/) or beside it.' });
+  }
+  const sources: SourceSet = {};
+  for (const module of all) sources[module] = fs.readFileSync(path.join(dir, module), 'utf8');
+  const manifest = readManifest(dir, analysis.project.tsconfig);
+  const scaffoldDir = isInside(dir, outDir) ? toRepoPath(dir, outDir) : DEFAULT_SCAFFOLD_DIR;
+  const scaffoldOptions = {
+    targets,
+    host: options.host ?? `${plan.project.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'app'}.example.com`,
+    registry: options.registry,
+    ci,
+    planFile: toRepoPath(dir, planFile),
+    scaffoldDir,
+  };
+  const { changes, summary } = renderScaffold(plan, analysis, sources, manifest, scaffoldOptions);
+  const sink = { force: options.force, dryRun: options.dryRun, onConflict: 'write-beside' as const };
+  const results = writeOutput(changes, { ...sink, root: outDir });
+  const ciResults = targets.includes('ci') ? writeOutput(renderScaffoldCi(plan, scaffoldOptions), { ...sink, root: dir }) : [];
+  return { plan, outDir, results, ciResults, summary };
+}
+
+function readManifest(dir: string, tsconfig: string | null): MonolithManifest {
+  let packageJson: MonolithManifest['packageJson'] = {};
+  const packageFile = path.join(dir, 'package.json');
+  if (fs.existsSync(packageFile)) {
+    try {
+      packageJson = JSON.parse(fs.readFileSync(packageFile, 'utf8')) as MonolithManifest['packageJson'];
+    } catch (error) {
+      throw new UserError('DEC-094', `${packageFile}: not valid JSON (${(error as Error).message})`, { hint: 'Fix package.json; the services take their dependency versions from it.', position: { file: packageFile } });
+    }
+  }
+  return { packageJson, compilerOptions: tsconfig ? readCompilerOptions(path.join(dir, tsconfig), new Set()) : null };
+}
+
+/** compilerOptions as written, with those of the configs it extends underneath (relative or package `extends`). */
+function readCompilerOptions(file: string, seen: Set<string>): Record<string, unknown> {
+  if (seen.has(file) || !fs.existsSync(file)) return {};
+  seen.add(file);
+  const { config } = ts.readConfigFile(file, (f) => fs.readFileSync(f, 'utf8')) as { config?: { extends?: string | string[]; compilerOptions?: Record<string, unknown> } };
+  if (!config) return {};
+  let options: Record<string, unknown> = {};
+  const bases = config.extends === undefined ? [] : Array.isArray(config.extends) ? config.extends : [config.extends];
+  for (const base of bases) {
+    let resolved: string | null = null;
+    if (base.startsWith('.') || path.isAbsolute(base)) resolved = path.resolve(path.dirname(file), base.endsWith('.json') ? base : `${base}.json`);
+    else {
+      try {
+        resolved = createRequire(file).resolve(base);
+      } catch {
+        resolved = null;
+      }
+    }
+    if (resolved) options = { ...options, ...readCompilerOptions(resolved, seen) };
+  }
+  return { ...options, ...(config.compilerOptions ?? {}) };
+}
