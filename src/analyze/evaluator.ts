@@ -40,6 +40,8 @@ export type Value =
   | { k: 'member'; object: Value; name: string };
 
 export const UNKNOWN: Value = { k: 'unknown' };
+/** In the evaluation cache: the node is being evaluated. Never returned. */
+const EVALUATING: Value = { k: 'unknown' };
 
 const CHAINABLE_ROUTER_METHODS = new Set(['use', 'get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all', 'param', 'set', 'enable', 'disable', 'engine']);
 const GLOBALS = new Set(['process', 'global', 'globalThis', 'setInterval', 'setTimeout', 'console', 'Buffer']);
@@ -73,7 +75,8 @@ interface ModuleExports {
 export class Evaluator {
   private readonly byFile = new Map<string, ParsedModule>();
   private readonly cache = new Map<ts.Node, Value>();
-  private readonly inProgress = new Set<ts.Node>();
+  /** Nodes being evaluated with bindings (see `evaluate`). */
+  private readonly boundInProgress = new Set<ts.Node>();
   private readonly exportsCache = new Map<string, ModuleExports>();
   private readonly exportGuard = new Set<string>();
   private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
@@ -96,21 +99,36 @@ export class Evaluator {
 
   /** Evaluates an expression of `module`. */
   evaluate(module: ParsedModule, node: ts.Node): Value {
-    const bound = this.bindings !== null;
-    const cached = bound ? undefined : this.cache.get(node);
-    if (cached) return cached;
-    if (this.inProgress.has(node) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-    this.inProgress.add(node);
+    // A node whose evaluation is under way evaluates to unknown (a cycle). Without bindings that state is kept in
+    // the cache itself (EVALUATING), which saves two look-ups in a large set for every evaluation; with bindings
+    // nothing is cached, so those nodes are kept in a set of their own.
+    if (this.bindings === null) {
+      const cached = this.cache.get(node);
+      if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
+      if ((this.boundInProgress.size > 0 && this.boundInProgress.has(node)) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+      this.cache.set(node, EVALUATING);
+      this.depth += 1;
+      let value: Value;
+      try {
+        value = this.evaluateUncached(module, node);
+      } catch (error) {
+        this.cache.delete(node);
+        throw error;
+      } finally {
+        this.depth -= 1;
+      }
+      this.cache.set(node, value);
+      return value;
+    }
+    if (this.cache.get(node) === EVALUATING || this.boundInProgress.has(node) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+    this.boundInProgress.add(node);
     this.depth += 1;
-    let value: Value;
     try {
-      value = this.evaluateUncached(module, node);
+      return this.evaluateUncached(module, node);
     } finally {
-      this.inProgress.delete(node);
+      this.boundInProgress.delete(node);
       this.depth -= 1;
     }
-    if (!bound) this.cache.set(node, value);
-    return value;
   }
 
   /**

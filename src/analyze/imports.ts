@@ -222,8 +222,26 @@ function isModuleExportsAssignment(expression: ts.Expression, source: ts.SourceF
  * survives type erasure) is only used as a type. Nothing below these nodes is a value reference.
  */
 function isValuePruned(node: ts.Node): boolean {
-  if (isImportDeclaration(node) || isImportEqualsDeclaration(node)) return true;
-  if (isTypeNode(node) && !isExpressionWithTypeArguments(node)) return true;
-  if (isInterfaceDeclaration(node) || isTypeAliasDeclaration(node)) return true;
-  return isHeritageClause(node) && node.token === SyntaxKind.ImplementsKeyword;
+  if (PRUNED_KINDS[node.kind] === 1) return true;
+  return node.kind === SyntaxKind.HeritageClause && (node as ts.HeritageClause).token === SyntaxKind.ImplementsKeyword;
 }
+
+/**
+ * 1 for the kinds below which nothing is a value reference: imports, type nodes (except `X<T>` in `extends`, whose
+ * expression is a value), interfaces and type aliases. A table by kind, since it is asked of nearly every node.
+ */
+const PRUNED_KINDS: Uint8Array = (() => {
+  const table = new Uint8Array(SyntaxKind.Count);
+  for (let kind = 0; kind < SyntaxKind.Count; kind += 1) {
+    // ts.isTypeNode and the other tests read only the kind.
+    const probe = { kind } as ts.Node;
+    const pruned =
+      isImportDeclaration(probe) ||
+      isImportEqualsDeclaration(probe) ||
+      (isTypeNode(probe) && !isExpressionWithTypeArguments(probe)) ||
+      isInterfaceDeclaration(probe) ||
+      isTypeAliasDeclaration(probe);
+    table[kind] = pruned ? 1 : 0;
+  }
+  return table;
+})();
