@@ -86,11 +86,14 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
   }
 
   // One walk over the whole file collects three things: calls anywhere in the file (require, require.resolve,
-  // import()); the property names read on each identifier (`db.Comment`), for namespace imports; and, in
-  // TypeScript, the names referenced in value positions (see isValuePruned).
+  // import()); the property reads on identifiers (`db.Comment`), for namespace imports; and, in TypeScript, which
+  // of the names bound by import declarations are referenced in value positions (see isValuePruned).
   const unresolved: UnresolvedImport[] = [];
   const valueNames = module.language === 'ts' ? new Set<string>() : null;
-  const membersRead = new Map<string, Set<string>>();
+  // Only the names `import` declarations bind are ever looked up in valueNames; none, nothing to track.
+  const importLocals = new Set(raw.flatMap((entry) => (entry.kind === 'import' ? entry.locals : [])));
+  const trackValues = valueNames !== null && importLocals.size > 0;
+  const propertyReads: ts.PropertyAccessExpression[] = [];
   const visit = (node: ts.Node, inValue: boolean): void => {
     if (isCallExpression(node)) {
       const callee = node.expression;
@@ -114,12 +117,8 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     } else if (isExpressionStatement(node) && isModuleExportsAssignment(node.expression, source)) {
       cjs = true;
     }
-    if (isPropertyAccessExpression(node) && isIdentifier(node.expression)) {
-      const read = membersRead.get(node.expression.text);
-      if (read) read.add(node.name.text);
-      else membersRead.set(node.expression.text, new Set([node.name.text]));
-    }
-    if (!inValue || valueNames === null) {
+    if (isPropertyAccessExpression(node) && isIdentifier(node.expression)) propertyReads.push(node);
+    if (!inValue || !trackValues) {
       forEachChild(node, visitOther);
       return;
     }
@@ -131,10 +130,11 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
       visit(node.expression, true);
       if (node.typeArguments) for (const argument of node.typeArguments) visit(argument, false);
     } else if (isIdentifier(node)) {
-      valueNames.add(node.text);
+      if (importLocals.has(node.text)) valueNames!.add(node.text);
       forEachChild(node, visitOther);
     } else if (isExportSpecifier(node)) {
-      if (!node.isTypeOnly && !node.parent.parent.isTypeOnly) valueNames.add((node.propertyName ?? node.name).text);
+      const name = (node.propertyName ?? node.name).text;
+      if (!node.isTypeOnly && !node.parent.parent.isTypeOnly && importLocals.has(name)) valueNames!.add(name);
       forEachChild(node, visitOther);
     } else {
       forEachChild(node, visitValue);
@@ -146,8 +146,10 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
 
   /** Property names read on the given local bindings anywhere in the file (`db.Comment` → Comment). */
   const membersUsed = (locals: string[]): string[] => {
+    if (locals.length === 0) return [];
+    const wanted = new Set(locals);
     const found = new Set<string>();
-    for (const local of locals) for (const name of membersRead.get(local) ?? []) found.add(name);
+    for (const read of propertyReads) if (wanted.has((read.expression as ts.Identifier).text)) found.add(read.name.text);
     return [...found].sort();
   };
 
