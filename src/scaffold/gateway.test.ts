@@ -303,16 +303,19 @@ async function runProbes(port: number, probes: Probe[]): Promise<string[]> {
   return failures;
 }
 
-/** The contract checks besides the routes: seams hidden, unknown paths 404, request ids, bodies, OPTIONS. */
-async function checkContract(port: number, stubs: Stub[]): Promise<void> {
+/**
+ * The contract checks besides the routes: seams hidden (404 from the gateway itself), everything else without a
+ * route sent to the entry service (which answers as the monolith did), request ids, bodies, OPTIONS.
+ */
+async function checkContract(port: number, stubs: Stub[], entryService: string): Promise<void> {
   const hitsBefore = stubs.reduce((n, s) => n + s.hits, 0);
   for (const target of ['/_internal/x', '/_internal', '/_INTERNAL/reserve-stock', '/api/../_internal/x', '/%5Finternal/x', '//_internal/x']) {
     const answer = await send(port, 'POST', target);
     expect(answer.status, target).toBe(404);
   }
   expect(stubs.reduce((n, s) => n + s.hits, 0), 'no seam request reached a service').toBe(hitsBefore);
-  expect((await send(port, 'GET', '/no/such/path')).status).toBe(404);
-  expect((await send(port, 'PATCH', '/api/orders')).status, 'a method the monolith did not route').toBe(404);
+  expect((await send(port, 'GET', '/no/such/path')).headers['x-served-by']).toBe(entryService);
+  expect((await send(port, 'PATCH', '/api/orders')).headers['x-served-by'], 'a method the monolith did not route').toBe(entryService);
   expect((await send(port, 'GET', '/gateway/healthz')).status).toBe(200);
 
   const kept = await send(port, 'GET', '/api/orders', { 'x-request-id': 'req-abc-123' });
@@ -377,7 +380,10 @@ describe('buildRoutingTable', () => {
     expect(matchRequest(table, 'GET', '/things')).toBe('alpha');
     expect(matchRequest(table, 'POST', '/things')).toBe('beta');
     expect(matchRequest(table, 'HEAD', '/things')).toBe('gamma');
-    expect(matchRequest(table, 'PUT', '/things')).toBeNull();
+    // No route for PUT: the entry service answers, with the monolith's own 404.
+    expect(matchRequest(table, 'PUT', '/things')).toBe(table.entryService);
+    expect(table.entryService).not.toBeNull();
+    expect(matchRequest(table, 'POST', '/_internal/x')).toBeNull();
     expect(matchRequest(table, 'OPTIONS', '/things')).toBe('gamma');
   });
 
@@ -458,7 +464,7 @@ describe('renderGateway', async () => {
     const missingSemicolon = nginxTest(checkDir(local.replace(/(server "127\.0\.0\.1:\d+");/, '$1')));
     expect(missingSemicolon.status).not.toBe(0);
     expect(missingSemicolon.stderr).toMatch(/emerg/);
-    const badRegex = nginxTest(checkDir(local.replace('default "";', 'default "";\n        "~*^GET /api/(unclosed" "orders";')));
+    const badRegex = nginxTest(checkDir(local.replace(/default "[^"]*";/, '$&\n        "~*^GET /api/(unclosed" "orders";')));
     expect(badRegex.status).not.toBe(0);
     expect(badRegex.stderr).toMatch(/pcre|regex|compile/i);
     const good = nginxTest(checkDir(local));
@@ -513,7 +519,7 @@ describe('renderGateway', async () => {
     expect(broken.status).not.toBe(0);
   });
 
-  it('end to end through nginx: every route of the plan reaches its service; seams and unknown paths are 404', async () => {
+  it('end to end through nginx: every route of the plan reaches its service; seams are 404, unknown paths go to the entry service', async () => {
     const stubs = await startStubs(plan);
     let nginx: Running | undefined;
     try {
@@ -522,7 +528,7 @@ describe('renderGateway', async () => {
       const probes = planProbes(plan);
       expect(probes.length).toBeGreaterThan(2 * plan.services.reduce((n, s) => n + s.routes.length, 0) - 30);
       expect(await runProbes(nginx.port, probes)).toEqual([]);
-      await checkContract(nginx.port, stubs);
+      await checkContract(nginx.port, stubs, defaultEntryService(plan)!);
     } finally {
       await nginx?.stop();
       await closeAll(stubs);
@@ -535,7 +541,7 @@ describe('renderGateway', async () => {
     try {
       gateway = await startNodeGateway(renderGateway(plan), stubs);
       expect(await runProbes(gateway.port, planProbes(plan))).toEqual([]);
-      await checkContract(gateway.port, stubs);
+      await checkContract(gateway.port, stubs, defaultEntryService(plan)!);
     } finally {
       await gateway?.stop();
       await closeAll(stubs);
@@ -553,9 +559,11 @@ describe('renderGateway', async () => {
       const files = renderRoutingTable(plan, broken, { localPorts: portsOf(stubs), localGatewayPort: await freePort() });
       nginx = await startNginx(fileAt(files, 'gateway/nginx.local.conf'));
       const failures = await runProbes(nginx.port, planProbes(plan));
+      const entry = defaultEntryService(plan);
+      expect(entry).not.toBe('orders');
       expect(failures).toEqual([
-        `${left} (GET /api/orders/42?probe=1): expected orders, got 404 from null as "undefined undefined"`,
-        `${left} (HEAD /api/orders/42?probe=1): expected orders, got 404 from null as "undefined undefined"`,
+        `${left} (GET /api/orders/42?probe=1): expected orders, got 200 from ${entry} as "GET /api/orders/42?probe=1"`,
+        `${left} (HEAD /api/orders/42?probe=1): expected orders, got 200 from ${entry} as "HEAD /api/orders/42?probe=1"`,
       ]);
     } finally {
       await nginx?.stop();
@@ -603,7 +611,12 @@ describe('Express parity on tricky paths', () => {
         res.send(route.service);
       });
     }
-    app.use!((_req: unknown, res: Res) => res.status(404).end());
+    // What the gateways do without a route: the seam prefix is theirs to refuse, the rest goes to the entry service.
+    app.use!((req: { path: string }, res: Res) => {
+      if (/^\/_internal(?:\/|$)/i.test(decodeURIComponent(req.path).replace(/\/{2,}/g, '/'))) return res.status(404).end();
+      res.set('x-served-by', table.entryService!);
+      res.send(table.entryService!);
+    });
     const oracle = http.createServer(app as unknown as http.RequestListener);
     await new Promise<void>((resolve) => oracle.listen(0, '127.0.0.1', resolve));
     const stubs = await startStubs(TRICKY);

@@ -142,7 +142,11 @@ export function buildRoutingTable(plan: Plan, options: RoutingOptions = {}): Rou
   return { entryService, internalPrefix: INTERNAL_PREFIX, routes, ignored };
 }
 
-/** The ordered decision list both gateways apply: first matching rule wins, no match is a 404. */
+/**
+ * The ordered decision list both gateways apply: first matching rule wins; no match goes to the entry service,
+ * which carries the monolith's own app wiring and answers exactly what the monolith answered (its 404 body,
+ * anything it served that is not a route).
+ */
 export function gatewayRules(table: RoutingTable): GatewayRule[] {
   const rules: GatewayRule[] = table.routes.map((r) => ({ methods: r.methods, pattern: r.pattern, service: r.service, route: r.route }));
   const fallbacks = new Set<string>();
@@ -155,14 +159,17 @@ export function gatewayRules(table: RoutingTable): GatewayRule[] {
   return rules;
 }
 
-/** The service that answers a request (method and raw request target), or null for a 404: the table's semantics. */
+/**
+ * The service that answers a request (method and raw request target): the first matching rule's, else the entry
+ * service; null only for internal paths (the gateway's own 404) or a plan without services.
+ */
 export function matchRequest(table: RoutingTable, method: string, target: string): string | null {
   const path = target.split('?')[0]!;
   if (isInternalPath(normalisePath(path))) return null;
   for (const rule of gatewayRules(table)) {
     if ((rule.methods.includes('*') || rule.methods.includes(method)) && new RegExp(rule.pattern, 'i').test(path)) return rule.service;
   }
-  return null;
+  return table.entryService;
 }
 
 export interface GatewayOptions extends RoutingOptions {
@@ -204,6 +211,7 @@ export function renderRoutingTable(plan: Plan, table: RoutingTable, options: Gat
     project: plan.project,
     internalPrefix: table.internalPrefix,
     rules: mapRules,
+    fallback: table.entryService ?? '',
   };
   const nginx = (local: boolean) =>
     renderTemplates({
@@ -228,6 +236,7 @@ export function renderRoutingTable(plan: Plan, table: RoutingTable, options: Gat
       internalPrefix: table.internalPrefix,
       services: services.map((name) => ({ name, env: serviceUrlEnv(name), localUrl: `http://127.0.0.1:${localPorts[name]!}` })),
       rules: rules.map((rule) => ({ route: rule.route, service: rule.service, methods: rule.methods, pattern: rule.pattern, flags: 'i' })),
+      fallback: table.entryService,
     },
   });
   return [...image, ...container, ...local, ...node].sort((a, b) => compareStrings(a.path, b.path));

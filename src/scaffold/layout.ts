@@ -62,21 +62,17 @@ const RESERVED_NAMES = new Set([GATEWAY_NAME, REDIS_NAME, 'runtime', 'node_modul
 /** Computes the layout; refuses names that cannot become folder and package names. */
 export function buildLayout(plan: Plan, analysis: Analysis): WorkspaceLayout {
   const problems: string[] = [];
-  for (const unit of [...plan.services, ...plan.sharedLibraries]) {
-    if (!DNS_LABEL.test(unit.name)) problems.push(`${JSON.stringify(unit.name)} is not a DNS label (lowercase letters, digits and hyphens, starting with a letter)`);
-    else if (RESERVED_NAMES.has(unit.name)) problems.push(`${JSON.stringify(unit.name)} is reserved by the scaffold`);
-  }
-  for (const service of plan.services) {
-    if (service.name === SHARED_PACKAGE) problems.push(`service name "${SHARED_PACKAGE}" is reserved for the package of shared libraries`);
-  }
+  // Service names become folder, package, image and host names; library names only label the shared package's parts.
   const seen = new Set<string>();
-  for (const unit of [...plan.services, ...plan.sharedLibraries]) {
-    if (seen.has(unit.name)) problems.push(`${JSON.stringify(unit.name)} names both a service and a shared library`);
-    seen.add(unit.name);
+  for (const service of plan.services) {
+    if (!DNS_LABEL.test(service.name)) problems.push(`service name ${JSON.stringify(service.name)} is not a DNS label (lowercase letters, digits and hyphens, starting with a letter)`);
+    else if (RESERVED_NAMES.has(service.name) || service.name === SHARED_PACKAGE) problems.push(`service name ${JSON.stringify(service.name)} is reserved by the scaffold`);
+    else if (seen.has(service.name)) problems.push(`service name ${JSON.stringify(service.name)} is used twice`);
+    seen.add(service.name);
   }
   if (problems.length > 0) {
     throw new UserError('DEC-090', `cannot scaffold: ${problems[0]}`, {
-      hint: 'Rename it in the plan: service and library names become folder, package and host names.',
+      hint: 'Rename the service in the plan: its name becomes a folder, package, image and host name.',
       details: problems.slice(1),
     });
   }

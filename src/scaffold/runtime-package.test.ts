@@ -633,8 +633,38 @@ describe('services on the runtime', () => {
 
     const closedPort = await freePort();
     process.env.GONE_URL = `http://127.0.0.1:${closedPort}`;
-    const unreachable = await runtime.callRemote('gone', 'x', [], { idempotent: true, retries: 1 }).catch((e: unknown) => e);
-    expect(unreachable).toMatchObject({ status: 503, code: 'ECONNREFUSED', service: 'gone', operation: 'x' });
+    process.env.STARTUP_WAIT_MS = '0';
+    try {
+      const unreachable = await runtime.callRemote('gone', 'x', [], { idempotent: true, retries: 1 }).catch((e: unknown) => e);
+      expect(unreachable).toMatchObject({ status: 503, code: 'ECONNREFUSED', service: 'gone', operation: 'x' });
+    } finally {
+      delete process.env.STARTUP_WAIT_MS;
+    }
+  });
+
+  it('before it listens, a service waits for a refused service to come up (services start in any order)', async () => {
+    const port = await freePort();
+    process.env.LATE_URL = `http://127.0.0.1:${port}`;
+    process.env.STARTUP_WAIT_MS = '10000';
+    let calls = 0;
+    const late = http.createServer((req, res) => {
+      calls += 1;
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{"seeded":true,"at":{"$date":"2026-01-02T03:04:05.000Z"}}}'));
+    });
+    const timer = setTimeout(() => late.listen(port, '127.0.0.1'), 600);
+    try {
+      // Not idempotent: a refused connection delivered nothing, so it is still safe to send again.
+      const result = (await runtime.callRemote('late', 'seed', [{ since: new Date('2026-01-01T00:00:00Z') }], { idempotent: false })) as { seeded: boolean; at: Date };
+      expect(result.seeded).toBe(true);
+      expect(result.at).toBeInstanceOf(Date);
+      expect(result.at.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+      expect(calls).toBe(1);
+    } finally {
+      clearTimeout(timer);
+      delete process.env.STARTUP_WAIT_MS;
+      await new Promise((resolve) => late.close(resolve));
+    }
   });
 
   it('times out a call that does not answer in time', async () => {

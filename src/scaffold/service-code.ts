@@ -122,6 +122,7 @@ class Extractor {
   private readonly composition: Set<string>;
   private readonly units = new Map<string, UnitLayout>();
   private copyCounter = 0;
+  private readonly copyable = new Map<string, boolean>();
 
   constructor(
     private readonly layout: WorkspaceLayout,
@@ -198,11 +199,11 @@ class Extractor {
           }
           if (p.name === unit.name) continue;
           if (pruned) continue;
-          if (this.stateless.has(target)) {
+          const names = this.requestedNames(edge);
+          if (this.stateless.has(target) || (!edge.typeOnly && this.needsLocalCopy(target, names, unit.name) && this.isCopyable(target))) {
             changed = adopt(target) || changed;
             continue;
           }
-          const names = this.requestedNames(edge);
           for (const name of names) changed = request(target, name, edge.typeOnly) || changed;
         }
       }
@@ -249,7 +250,7 @@ class Extractor {
       }
     }
     for (const [module, owner] of [...copiedFrom].sort((a, b) => compareStrings(a[0], b[0]))) {
-      notes.push({ kind: 'copied', unit: unit.name, at: module, message: `copied from ${owner} (it holds no state and reaches no data): move it to a shared library, or keep the copies in step` });
+      notes.push({ kind: 'copied', unit: unit.name, at: module, message: `copied from ${owner} (it holds no state of its own; data it reaches stays with its owner): move it to a shared library, or keep the copies in step` });
     }
     if (unit.kind === 'service' && serverEntry === null) {
       notes.push({ kind: 'no-listen', unit: unit.name, at: this.layout.compositionEntries[0] ?? '(none)', message: 'no `app.listen(...)` found in the entry modules: the generated main cannot start the app; start it through the runtime\'s serve(app)' });
@@ -268,6 +269,48 @@ class Extractor {
       serverEntry,
       notes: sortBy(notes, (n) => n.kind, (n) => n.at, (n) => n.message),
     };
+  }
+
+  /**
+   * Whether a unit needs something from another service's module that cannot become a network call: a
+   * synchronous function (Express middleware, a model factory), a class, a value.
+   */
+  private needsLocalCopy(module: string, names: string[], unit: string): boolean {
+    const exports = new Map((this.modules.get(module)?.exports ?? []).map((e) => [e.name, e]));
+    return names.some((name) => {
+      const symbol = exports.get(name);
+      if (!symbol || symbol.kind === 'type' || symbol.kind === 'entity' || symbol.kind === 'router') return false;
+      if (symbol.kind !== 'function') return true;
+      const seam = this.plan.seams.find((s) => s.callee === module && s.symbol === name && s.from === unit);
+      return !(seam ? seam.convertible : symbol.async && symbol.serializable);
+    });
+  }
+
+  /**
+   * A module that holds nothing of its own at run time, so a copy behaves like the original: no scale-out hazard
+   * (module state, caches, timers), no routes, no data handle it exports, and every data definition it has sits
+   * inside a function (a model factory such as `module.exports = (orm) => orm.define('Post', …)`). Its own imports
+   * are resolved like any other: data it reaches through other modules stays behind proxies or clients.
+   */
+  private isCopyable(module: string): boolean {
+    const known = this.copyable.get(module);
+    if (known !== undefined) return known;
+    let result = true;
+    const info = this.modules.get(module);
+    if (!info || this.composition.has(module)) result = false;
+    else if (this.analysis.hazards.some((h) => h.file === module)) result = false;
+    else if (this.analysis.routes.some((r) => r.file === module) || info.exports.some((e) => e.kind === 'router' || e.kind === 'entity')) result = false;
+    else {
+      const sf = this.original(module);
+      for (const entity of this.analysis.entities) {
+        for (const definition of entity.definedIn) {
+          if (definition.module !== module) continue;
+          if (!isInsideFunction(sf, definition.line)) result = false;
+        }
+      }
+    }
+    this.copyable.set(module, result);
+    return result;
   }
 
   /** The names an edge brings in: members of a namespace/whole-module import, else the imported names. */
@@ -828,6 +871,15 @@ function exportedNames(sf: SourceFile): Set<string> {
     }
   }
   return names;
+}
+
+/** Whether the code on this line is inside a function body (not run when the module loads). */
+function isInsideFunction(sf: SourceFile, line: number): boolean {
+  const start = sf.compilerNode.getPositionOfLineAndCharacter(Math.max(0, line - 1), 0);
+  const lineText = sf.getFullText().split('\n')[line - 1] ?? '';
+  const offset = lineText.length - lineText.trimStart().length;
+  const node = sf.getDescendantAtPos(start + offset);
+  return node?.getFirstAncestor((a) => Node.isFunctionDeclaration(a) || Node.isFunctionExpression(a) || Node.isArrowFunction(a) || Node.isMethodDeclaration(a)) !== undefined;
 }
 
 /** Index after a leading 'use strict' directive (and after a shebang, which is trivia). */

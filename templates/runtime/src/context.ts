@@ -11,3 +11,6 @@ export const requestContext = new AsyncLocalStorage<RequestContext>();
 export function currentRequestId(): string | undefined {
   return requestContext.getStore()?.requestId;
 }
+
+/** Whether this process's server is listening yet: before it is, calls to other services wait for them to come up. */
+export const lifecycle = { listening: false };

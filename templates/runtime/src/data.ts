@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { isRegisteredSymbol } from './codec';
 import { NotYetExtractedError } from './errors';
 import { callRemote } from './remote';
 
@@ -65,7 +66,8 @@ function unportable(value: unknown, where: string, depth = 0): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : `${where}: ${String(value)}`;
   if (typeof value === 'undefined') return null;
   if (typeof value === 'function') return `${where}: a function`;
-  if (typeof value === 'symbol' || typeof value === 'bigint') return `${where}: a ${typeof value}`;
+  if (typeof value === 'symbol') return isRegisteredSymbol(value) ? null : `${where}: a symbol the shared code does not export`;
+  if (typeof value === 'bigint') return `${where}: a bigint`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
       const problem = unportable(value[i], `${where}[${i}]`, depth + 1);
@@ -73,9 +75,14 @@ function unportable(value: unknown, where: string, depth = 0): string | null {
     }
     return null;
   }
+  if (value instanceof Date) return null; // the codec carries Dates
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return `${where}: an instance of ${(value as object).constructor?.name ?? 'a class'}`;
-  if (Object.getOwnPropertySymbols(value).length > 0) return `${where}: symbol keys (query operators)`;
+  for (const key of Object.getOwnPropertySymbols(value)) {
+    if (!isRegisteredSymbol(key)) return `${where}: a symbol key the shared code does not export (${String(key)})`;
+    const problem = unportable((value as Record<symbol, unknown>)[key], `${where}[${String(key)}]`, depth + 1);
+    if (problem) return problem;
+  }
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     const problem = unportable(inner, `${where}.${key}`, depth + 1);
     if (problem) return problem;

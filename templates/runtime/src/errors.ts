@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { registerSymbolTable } from './codec';
 
 /**
  * Thrown by the stubs the scaffold leaves where a call into another service could not be converted into a
@@ -69,6 +70,23 @@ export function registerErrorTypes(...modules: unknown[]): void {
     for (const value of Object.values(namespace as Record<string, unknown>)) {
       if (typeof value === 'function' && value.prototype instanceof Error && value.name) errorTypes.set(value.name, value);
     }
+  }
+}
+
+/**
+ * What the generated main registers from the shared package: its Error subclasses (remote errors keep their class)
+ * and its tables of symbols (query operators such as `Op` travel by name).
+ */
+export function registerShared(...modules: unknown[]): void {
+  registerErrorTypes(...modules);
+  for (const namespace of modules) {
+    if (typeof namespace !== 'object' || namespace === null) continue;
+    for (const [name, value] of Object.entries(namespace as Record<string, unknown>)) {
+      if (name !== 'default') registerSymbolTable(name, value);
+    }
+    // CommonJS modules: module.exports is the namespace's default.
+    const cjs = (namespace as { default?: unknown }).default;
+    if (typeof cjs === 'object' && cjs !== null) for (const [name, value] of Object.entries(cjs)) registerSymbolTable(name, value);
   }
 }
 

@@ -6,7 +6,7 @@
 export { configureService, type CacheRoute, type ServiceConfig } from './config';
 export { currentRequestId } from './context';
 export { dataHandler, remoteData } from './data';
-export { NotYetExtractedError, notYetExtracted, notYetExtractedValue, registerErrorTypes } from './errors';
+export { NotYetExtractedError, notYetExtracted, notYetExtractedValue, registerErrorTypes, registerShared } from './errors';
 export { registerInternal } from './internal';
 export { logger } from './logger';
 export { RemoteCallError, callRemote, type CallOptions } from './remote';

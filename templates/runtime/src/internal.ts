@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import { invalidateTags, readGenerations } from './cache';
 import type { ActiveConfig } from './config';
 import { logger } from './logger';
+import { encode, reviver } from './codec';
 
 /** Where other services call this one's operations; the gateway never routes it. */
 export const INTERNAL_RPC_PATH = '/_internal/rpc';
@@ -82,7 +83,7 @@ export function internalRouter(express: typeof import('express'), active: Active
     if (!expected || !tokenMatches(given, expected)) return sendError(res, 403, 'ForbiddenError', 'wrong internal token', 'FORBIDDEN');
     next();
   };
-  router.post('/:operation', authenticate, express.json({ limit: INTERNAL_BODY_LIMIT }), async (req: Request, res: Response) => {
+  router.post('/:operation', authenticate, express.json({ limit: INTERNAL_BODY_LIMIT, reviver }), async (req: Request, res: Response) => {
     const operation = req.params.operation ?? '';
     const fn = operations.get(operation);
     if (fn === undefined) return sendError(res, 404, 'NotFoundError', `no internal operation ${JSON.stringify(operation)}`, 'UNKNOWN_OPERATION');
@@ -108,7 +109,7 @@ export function internalRouter(express: typeof import('express'), active: Active
     }
     let body: string;
     try {
-      body = result === undefined ? '{}' : JSON.stringify({ result });
+      body = result === undefined ? '{}' : encode({ result });
     } catch (error) {
       return sendError(res, 500, 'SerializationError', `the result of ${operation} is not JSON: ${(error as Error).message}`, 'RESULT_NOT_JSON');
     }

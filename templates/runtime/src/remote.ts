@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CACHE_PREFIX, lookup, sha256, store } from './cache';
+import { decode, encode } from './codec';
 import { maybeActiveConfig } from './config';
-import { currentRequestId } from './context';
+import { currentRequestId, lifecycle } from './context';
 import { GENERATIONS_HEADER } from './internal';
 import { asSharedError } from './errors';
 import { logger } from './logger';
@@ -64,6 +65,14 @@ export class RemoteCallError extends Error {
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/** Retries of a refused connection for any call (nothing was delivered). */
+const RETRIES_WHEN_REFUSED = 2;
+
+/** How long calls made before this service listens wait for a refused service (STARTUP_WAIT_MS, default 30 s). */
+function startupWaitMs(): number {
+  const value = Number(process.env.STARTUP_WAIT_MS);
+  return Number.isFinite(value) && value >= 0 ? value : 30_000;
+}
 const BACKOFF_BASE_MS = 100;
 
 /** `order-history` → `ORDER_HISTORY_URL`. */
@@ -93,7 +102,7 @@ export async function callRemote(service: string, operation: string, args: unkno
   }
   if (found.value !== null) {
     try {
-      const cached = JSON.parse(found.value) as { result?: unknown };
+      const cached = decode(found.value) as { result?: unknown };
       cacheRequests.inc({ service: self, route, result: 'hit' });
       return cached.result;
     } catch {
@@ -109,7 +118,7 @@ export async function callRemote(service: string, operation: string, args: unkno
     const seen = found.generations[i]!;
     return moved && moved[0] === seen && Number(moved[1]) === Number(moved[0]) + 1 ? moved[1] : seen;
   });
-  const encoded = JSON.stringify(result === undefined ? {} : { result });
+  const encoded = encode(result === undefined ? {} : { result });
   store(redis, key, encoded, cacheOptions.ttlSeconds, cacheOptions.tags, expected).catch(() => {
     // fail open
   });
@@ -134,16 +143,26 @@ async function invoke(service: string, operation: string, args: unknown[], optio
     throw new RemoteCallError(`cannot call ${service}.${operation}: INTERNAL_TOKEN is not set`, { service, operation, status: 500, code: 'INTERNAL_TOKEN_MISSING' });
   }
   const url = `${base.replace(/\/+$/, '')}/_internal/rpc/${encodeURIComponent(operation)}`;
-  const body = JSON.stringify({ args });
+  const body = encode({ args });
   const requestId = currentRequestId() ?? randomUUID();
   const timeoutMs = options.timeoutMs ?? 5000;
   const attempts = options.idempotent ? 1 + Math.max(0, Math.floor(options.retries ?? 2)) : 1;
 
+  const started = Date.now();
   for (let attempt = 1; ; attempt += 1) {
     const outcome = await attemptCall(url, body, token, requestId, timeoutMs, service, operation, wantGenerations);
     if (outcome.ok) return { result: outcome.result, generations: outcome.generations };
     const error = outcome.error;
-    if (!outcome.retryable || attempt >= attempts) throw asSharedError(error);
+    // A refused connection never reached the other service, so even a write may be sent again. While this
+    // service is still starting (seeding data, warming caches before it listens), wait for the others to come up:
+    // services start in any order.
+    const refused = error.code === 'ECONNREFUSED';
+    if (refused && !lifecycle.listening && Date.now() - started < startupWaitMs()) {
+      if (attempt === 1 || attempt % 10 === 0) logger.info({ target: service, operation }, 'waiting for the service to come up');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
+    if (!(outcome.retryable && (attempt < attempts || (refused && attempt < 1 + RETRIES_WHEN_REFUSED)))) throw asSharedError(error);
     const delay = BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
     logger.warn({ target: service, operation, attempt, status: error.status, code: error.code, retryInMs: Math.round(delay) }, 'remote call failed, retrying');
     await new Promise((resolve) => setTimeout(resolve, delay));
@@ -171,7 +190,7 @@ async function attemptCall(url: string, body: string, token: string, requestId: 
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = decode(text);
   } catch {
     parsed = undefined;
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { cacheMiddleware } from './cache';
 import { activeConfig, type ActiveConfig } from './config';
-import { requestContext } from './context';
+import { lifecycle, requestContext } from './context';
 import { INTERNAL_RPC_PATH, internalRouter } from './internal';
 import { logger } from './logger';
 import { httpDuration, httpRequests, registry, startDefaultMetrics } from './metrics';
@@ -189,6 +189,7 @@ export function serve(app: RequestListener, ...listenArgs: unknown[]): Server {
   servers.add(server);
   server.once('listening', () => {
     listening += 1;
+    lifecycle.listening = true;
     const address = server.address();
     logger.info({ port: typeof address === 'object' && address !== null ? address.port : address }, 'listening');
   });
