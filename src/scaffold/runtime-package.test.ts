@@ -435,6 +435,63 @@ describe('the compiled package', () => {
       expect(error).toMatchObject({ status: 501, statusCode: 501, code: 'NOT_YET_EXTRACTED', what: 'getUser', owner: 'users', at: 'src/a.ts:3' });
     }
   });
+
+  it('data proxies send JSON method calls to the owner and refuse what JSON would change (a predicate, an unknown symbol)', async () => {
+    const runtime = createRequire(import.meta.url)(path.join(root, 'packages', 'runtime', 'dist', 'index.js'));
+    // The owner's side: runs the method on the real handle, never Object's own methods.
+    const rows = [{ id: 'a', quantity: 1 }, { id: 'b', quantity: 9 }];
+    const table = { async findAll(filter?: { quantity?: number }) { return rows.filter((r) => filter?.quantity === undefined || r.quantity === filter.quantity); } };
+    const handler = runtime.dataHandler(table);
+    await expect(handler('findAll', { quantity: 9 })).resolves.toEqual([{ id: 'b', quantity: 9 }]);
+    for (const method of ['constructor', '__proto__', 'hasOwnProperty', '_private', 'missing', 42]) {
+      expect(() => handler(method), String(method)).toThrow(expect.objectContaining({ status: 400, code: 'BAD_DATA_METHOD' }));
+    }
+    // The caller's side: refused before anything is sent (no <SERVICE>_URL is set, so a send would fail differently).
+    const proxy = runtime.remoteData('inventory', 'src/inventory/stock.repository#stockTable');
+    await expect(proxy.findAll((s: { quantity: number }) => s.quantity < 5)).rejects.toThrow(runtime.NotYetExtractedError);
+    await expect(proxy.findAll({ where: { [Symbol('lte')]: 5 } })).rejects.toThrow(/symbol key the shared code does not export/);
+    await expect(proxy.findAll(new Map())).rejects.toThrow(/an instance of Map/);
+    await expect(proxy.findAll({ quantity: 1 })).rejects.toMatchObject({ code: 'SERVICE_URL_MISSING' });
+    expect(proxy.then).toBeUndefined();
+    expect(inspect(proxy)).toContain('data of inventory');
+  });
+
+  it('the wire format keeps Dates and the shared code\'s symbols (query operators), and shared error classes', () => {
+    const runtime = createRequire(import.meta.url)(path.join(root, 'packages', 'runtime', 'dist', 'index.js'));
+    const codec = createRequire(import.meta.url)(path.join(root, 'packages', 'runtime', 'dist', 'codec.js'));
+    // Two processes each have their own Op table with the same names: symbols travel by name.
+    const sender = { Op: { in: Symbol('in'), lte: Symbol('lte') } };
+    runtime.registerShared(sender);
+    const text = codec.encode({ where: { id: { [sender.Op.in]: [1, 2] }, at: new Date('2026-01-02T00:00:00Z') }, op: sender.Op.lte });
+    expect(text).toBe('{"where":{"id":{"$sym:Op.in":[1,2]},"at":{"$date":"2026-01-02T00:00:00.000Z"}},"op":{"$sym":"Op.lte"}}');
+    const back = codec.decode(text) as { where: { id: Record<symbol, number[]>; at: Date }; op: symbol };
+    expect(back.where.at).toBeInstanceOf(Date);
+    expect(back.where.id[sender.Op.in]).toEqual([1, 2]);
+    expect(back.op).toBe(sender.Op.lte);
+    expect(codec.encode({ s: Symbol('unregistered'), [Symbol('k')]: 1, list: [undefined, () => 1] })).toBe('{"list":[null,null]}');
+
+    class AppError extends Error {
+      status: number;
+      constructor(status: number, message: string) {
+        super(message);
+        this.name = 'AppError';
+        this.status = status;
+      }
+      toJSON() {
+        return { error: this.message };
+      }
+    }
+    runtime.registerShared({ AppError });
+    // What the caller rethrows for a remote AppError: an AppError, with the remote fields.
+    const errors = createRequire(import.meta.url)(path.join(root, 'packages', 'runtime', 'dist', 'errors.js'));
+    const remote = new runtime.RemoteCallError('Insufficient stock', { service: 'inventory', operation: 'x', status: 409, name: 'AppError', code: 'INSUFFICIENT_STOCK', details: { productId: 'p1' } });
+    const rebuilt = errors.asSharedError(remote);
+    expect(rebuilt).toBeInstanceOf(AppError);
+    expect(rebuilt).toMatchObject({ status: 409, code: 'INSUFFICIENT_STOCK', productId: 'p1', message: 'Insufficient stock' });
+    expect(rebuilt.toJSON()).toEqual({ error: 'Insufficient stock' });
+    const unknown = new runtime.RemoteCallError('x', { service: 's', operation: 'o', status: 500, name: 'SomethingElse' });
+    expect(errors.asSharedError(unknown)).toBe(unknown);
+  });
 });
 
 describe('services on the runtime', () => {

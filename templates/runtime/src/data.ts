@@ -18,7 +18,10 @@ const NOT_FORWARDED = new Set<PropertyKey>(['then', '__esModule', 'constructor',
  */
 export function remoteData(owner: string, operation: string): any {
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(Object.create(null) as object, {
+  // util.inspect looks at the target, not through the traps: the target describes itself.
+  const target = Object.create(null) as object;
+  Object.defineProperty(target, inspect.custom, { value: () => `[data of ${owner}: ${operation}]` });
+  return new Proxy(target, {
     get(_target, property) {
       if (property === inspect.custom) return () => `[data of ${owner}: ${operation}]`;
       if (typeof property !== 'string' || NOT_FORWARDED.has(property)) return undefined;
