@@ -73,7 +73,11 @@ export function renderScaffold(plan: Plan, analysis: Analysis, sources: SourceSe
     throw new UserError('DEC-091', 'the plan has no services to scaffold', { hint: 'Run `decompose plan` first, or add services to the plan.' });
   }
   const layout = buildLayout(plan, analysis);
-  const code = extractCode(layout, analysis, plan, sources);
+  const written = manifest.compilerOptions ?? {};
+  const code = extractCode(layout, analysis, plan, sources, {
+    baseUrl: typeof written.baseUrl === 'string' ? written.baseUrl : undefined,
+    paths: typeof written.paths === 'object' && written.paths !== null ? (written.paths as Record<string, string[]>) : undefined,
+  });
   const cache = buildCachePolicy(plan, analysis, layout, code);
   const targets = new Set(options.targets);
   const changes: FileChange[] = [];

@@ -80,8 +80,14 @@ export interface ExtractedCode {
 const CODE_EXTENSION = /\.(c|m)?[jt]sx?$/;
 const READ_NAME = /^(get|find|list|count|fetch|search|load|read|lookup|query|has|is|exists|check|resolve|describe|show|view)/i;
 
-export function extractCode(layout: WorkspaceLayout, analysis: Analysis, plan: Plan, sources: SourceSet): ExtractedCode {
-  const extractor = new Extractor(layout, analysis, plan, sources);
+/** The monolith's path aliases (tsconfig `baseUrl`/`paths`), so types declared behind an alias can be spelled out. */
+export interface AliasOptions {
+  baseUrl?: string;
+  paths?: Record<string, string[]>;
+}
+
+export function extractCode(layout: WorkspaceLayout, analysis: Analysis, plan: Plan, sources: SourceSet, aliases: AliasOptions = {}): ExtractedCode {
+  const extractor = new Extractor(layout, analysis, plan, sources, aliases);
   const units = [...layout.services, ...layout.libraries].map((unit) => extractor.extractUnit(unit));
   const internal: Record<string, InternalOperation[]> = {};
   for (const service of layout.services) internal[service.name] = [];
@@ -110,11 +116,7 @@ interface FacadeRequest {
 }
 
 class Extractor {
-  private readonly project = new Project({
-    useInMemoryFileSystem: true,
-    skipLoadingLibFiles: true,
-    compilerOptions: { allowJs: true, checkJs: false, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
-  });
+  private readonly project: Project;
   private readonly edgesFrom: Map<string, ImportEdge[]>;
   private readonly edgeBySpecifier = new Map<string, ImportEdge>();
   private readonly modules: Map<string, Analysis['modules'][number]>;
@@ -123,13 +125,29 @@ class Extractor {
   private readonly units = new Map<string, UnitLayout>();
   private copyCounter = 0;
   private readonly copyable = new Map<string, boolean>();
+  private readonly instances = new Map<string, boolean>();
 
   constructor(
     private readonly layout: WorkspaceLayout,
     private readonly analysis: Analysis,
     private readonly plan: Plan,
     private readonly sources: SourceSet,
+    aliases: AliasOptions,
   ) {
+    const tsconfigDir = analysis.project.tsconfig ? path.posix.dirname(`/${analysis.project.tsconfig}`) : '/';
+    this.project = new Project({
+      useInMemoryFileSystem: true,
+      skipLoadingLibFiles: true,
+      compilerOptions: {
+        allowJs: true,
+        checkJs: false,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        ...(aliases.paths ? { paths: aliases.paths, baseUrl: path.posix.resolve(tsconfigDir, aliases.baseUrl ?? '.') } : {}),
+      },
+    });
     this.edgesFrom = groupEdges(analysis.imports);
     for (const edge of analysis.imports) {
       const key = `${edge.from}\0${edge.specifier}`;
@@ -200,7 +218,7 @@ class Extractor {
           if (p.name === unit.name) continue;
           if (pruned) continue;
           const names = this.requestedNames(edge);
-          if (this.stateless.has(target) || (!edge.typeOnly && this.needsLocalCopy(target, names, unit.name) && this.isCopyable(target))) {
+          if ((this.stateless.has(target) && !this.createsInstances(target)) || (!edge.typeOnly && this.needsLocalCopy(target, names, unit.name) && this.isCopyable(target))) {
             changed = adopt(target) || changed;
             continue;
           }
@@ -300,6 +318,7 @@ class Extractor {
     if (!info || this.composition.has(module)) result = false;
     else if (this.analysis.hazards.some((h) => h.file === module)) result = false;
     else if (this.analysis.routes.some((r) => r.file === module) || info.exports.some((e) => e.kind === 'router' || e.kind === 'entity')) result = false;
+    else if (this.createsInstances(module)) result = false;
     else {
       const sf = this.original(module);
       for (const entity of this.analysis.entities) {
@@ -311,6 +330,27 @@ class Extractor {
     }
     this.copyable.set(module, result);
     return result;
+  }
+
+  /**
+   * Whether loading the module creates something at run time that a copy would duplicate: a top-level `new X()` or
+   * call of anything but the language's own pure helpers (`Object.freeze`, `new Set` …) and require/import. An ORM
+   * instance, a connection pool or a data registry made this way holds data; its copy would hold different data.
+   */
+  private createsInstances(module: string): boolean {
+    const known = this.instances.get(module);
+    if (known !== undefined) return known;
+    const sf = this.original(module);
+    let found = false;
+    for (const statement of sf.getStatements()) {
+      if (!Node.isVariableStatement(statement)) continue;
+      for (const declaration of statement.getDeclarations()) {
+        const init = declaration.getInitializer();
+        if (init && initializesInstance(init)) found = true;
+      }
+    }
+    this.instances.set(module, found);
+    return found;
   }
 
   /** The names an edge brings in: members of a namespace/whole-module import, else the imported names. */
@@ -606,8 +646,8 @@ class Extractor {
   private portableTypeText(text: string, module: string, context: FacadeContext, facadePath: string): string | null {
     let portable = true;
     const out = text.replace(/import\("([^"]+)"\)/g, (all, specifier: string) => {
-      if (!specifier.startsWith('.')) return all;
-      const target = this.resolveRelative(module, specifier);
+      const target = this.edgeBySpecifier.get(`${module}\0${specifier}`)?.to ?? (specifier.startsWith('.') ? this.resolveRelative(module, specifier) : null);
+      if (!target && !specifier.startsWith('.')) return all; // an npm package: the same specifier works
       if (!target) {
         portable = false;
         return all;
@@ -871,6 +911,31 @@ function exportedNames(sf: SourceFile): Set<string> {
     }
   }
   return names;
+}
+
+/** Globals whose calls and constructors make plain values, not shared state. */
+const PURE_GLOBALS = new Set(['Object', 'Array', 'Symbol', 'Map', 'Set', 'WeakMap', 'WeakSet', 'RegExp', 'Date', 'JSON', 'Math', 'Number', 'String', 'Boolean', 'BigInt', 'Error', 'TypeError', 'RangeError', 'Promise', 'URL', 'parseInt', 'parseFloat', 'require', 'Buffer', 'TextEncoder', 'TextDecoder', 'Intl']);
+
+/** A top-level initialiser that constructs or calls something other than a pure global (see createsInstances). */
+function initializesInstance(init: Node): boolean {
+  let expression: Node = init;
+  while (Node.isAsExpression(expression) || Node.isParenthesizedExpression(expression) || Node.isSatisfiesExpression(expression) || Node.isNonNullExpression(expression)) {
+    expression = expression.getExpression();
+  }
+  if (Node.isAwaitExpression(expression)) return true;
+  if (Node.isNewExpression(expression) || Node.isCallExpression(expression)) {
+    if (Node.isCallExpression(expression) && requireLiteral(expression)) return false;
+    const callee = expression.getExpression();
+    // require('x').y(...) and require('x')(...) run the other module's code: an instance unless it is pure.
+    const root = callee.getText().split(/[.([]/)[0] ?? '';
+    if (PURE_GLOBALS.has(root)) return expression.getArguments().some((a) => initializesInstance(a));
+    return true;
+  }
+  if (Node.isObjectLiteralExpression(expression)) {
+    return expression.getProperties().some((p) => Node.isPropertyAssignment(p) && p.getInitializer() !== undefined && initializesInstance(p.getInitializer()!));
+  }
+  if (Node.isArrayLiteralExpression(expression)) return expression.getElements().some((e) => initializesInstance(e));
+  return false;
 }
 
 /** Whether the code on this line is inside a function body (not run when the module loads). */
