@@ -179,6 +179,7 @@ function renderWorkspace(
         version,
         description: `${plan.project}, decomposed into services by decompose`,
         workspaces,
+        references: layout.services.map((service) => ({ path: service.dir })),
         devDependencies: sortRecord(devDependencies),
         engines: { node: '>=20.17' },
         compilerOptions,
@@ -228,13 +229,12 @@ function renderWorkspace(
             description: `Shared library ${unit.name} of ${plan.project}`,
             esm,
             exportsTarget: isTs ? './dist/*' : './*',
-            // Incremental: every service builds the packages it uses first, and an unchanged package costs a moment.
-            scripts: isTs ? { build: 'tsc -p tsconfig.json', typecheck: 'tsc -p tsconfig.json --noEmit' } : { typecheck: 'tsc -p tsconfig.json --noEmit' },
+            // A composite project: services reference it, and `tsc -b` builds it once, incrementally.
+            scripts: isTs ? { build: 'tsc -b', typecheck: 'tsc -b' } : { typecheck: 'tsc -p tsconfig.json --noEmit' },
             dependencies,
-            compilerOptions: isTs
-              ? { rootDir: '.', outDir: 'dist', noEmit: false, declaration: true, incremental: true, tsBuildInfoFile: 'dist/.tsbuildinfo' }
-              : { rootDir: '.', noEmit: true, allowJs: true, checkJs: false },
+            compilerOptions: isTs ? { rootDir: '.', outDir: 'dist', noEmit: false, composite: true, declaration: true } : { rootDir: '.', noEmit: true, allowJs: true, checkJs: false },
             include,
+            references: [],
             libraries: plan.sharedLibraries.map((l) => ({ name: l.name, modules: l.modules })),
             usedBy: uniqueSorted(libraryUsers.get(unit.name) ?? []),
           },
@@ -244,7 +244,6 @@ function renderWorkspace(
     }
     const planned = plan.services.find((s) => s.name === unit.name)!;
     const operations = code.internal[unit.name] ?? [];
-    const workspaceDeps = [layout.runtimePackage, ...extracted.libraries.map((l) => `@${layout.scope}/${l}`)];
     const serverEntry = extracted.serverEntry ? styled('./x.js', relativeSpecifier('main.js', extracted.serverEntry)) : null;
     changes.push(
       ...renderTemplates({
@@ -258,9 +257,10 @@ function renderWorkspace(
           version,
           description: `${unit.name} service of ${plan.project}`,
           esm,
+          // tsc -b builds the workspace packages the service references first (once, incrementally), then it.
           scripts: {
-            build: `${buildFirst(workspaceDeps)} && tsc -p tsconfig.json`,
-            typecheck: `${buildFirst(workspaceDeps)} && tsc -p tsconfig.json --noEmit`,
+            build: 'tsc -b',
+            typecheck: 'tsc -b',
             start: 'node dist/main.js',
             test: 'node --test --test-reporter=spec',
           },
@@ -268,6 +268,7 @@ function renderWorkspace(
           engines: { node: '>=20.17' },
           compilerOptions: isTs ? { rootDir: '.', outDir: 'dist', noEmit: false } : { rootDir: '.', outDir: 'dist', noEmit: false, allowJs: true, checkJs: false },
           include,
+          references: [{ path: '../../packages/runtime' }, ...(isTs && extracted.libraries.length > 0 ? [{ path: '../../packages/shared' }] : [])],
           routes: planned.routes,
           owns: planned.owns,
           calls: planned.dependsOn.map((d) => ({ name: d, envName: `${toEnvName(d)}_URL` })),
@@ -313,11 +314,6 @@ function renderWorkspace(
     );
   }
   return changes;
-}
-
-/** `npm run build` of the workspace packages a unit uses, so type-checking it never sees a stale or missing build. */
-function buildFirst(packages: string[]): string {
-  return `npm run build --if-present ${packages.map((p) => `--workspace ${p}`).join(' ')}`;
 }
 
 function baseCompilerOptions(written: Record<string, unknown> | null, isTs: boolean, esm: boolean): Record<string, unknown> {
