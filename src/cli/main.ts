@@ -8,6 +8,7 @@ import { registerMetrics } from './metrics-command.js';
 import { registerPlan } from './plan-command.js';
 import { registerCheck } from './check-command.js';
 import { registerScaffold } from './scaffold-command.js';
+import { registerVerify } from './verify-command.js';
 import { registerPendingCommands } from './pending-commands.js';
 
 const require = createRequire(import.meta.url);
@@ -47,6 +48,8 @@ export async function run(argv: string[], streams: Streams = defaultStreams()): 
 Exit codes: 0 ok, 1 findings (drift, failed verification), 2 bad input or usage.
 
 Examples:
+  $ decompose                         guided run: analyse, plan, scaffold, verify
+  $ decompose --yes                   the guided run with every default, no questions
   $ decompose analyze                 analyse the monolith in the current folder
   $ decompose analyze ./shop --git    include change coupling from git history
   $ decompose plan --yes              propose services without asking
@@ -68,10 +71,11 @@ Examples:
   registerPlan(registry);
   registerCheck(registry);
   registerScaffold(registry);
+  registerVerify(registry);
   registerMetrics(registry);
   registerPendingCommands(registry);
 
-  program.allowExcessArguments(true).action(() => {
+  program.allowExcessArguments(true).action(async () => {
     const [typed] = program.args;
     if (typed !== undefined) {
       const known = program.commands.map((c) => c.name());
@@ -80,10 +84,11 @@ Examples:
       exitCode = ExitCode.badInput;
       return;
     }
-    streams.stderr.write(
-      'decompose: the guided run (no command) is not yet available; run `decompose --help` for the commands that are.\n',
-    );
-    exitCode = ExitCode.badInput;
+    // No command: the guided run (src/cli/guided-command.ts).
+    const globals = program.opts<GlobalOptions>();
+    debug = globals.debug === true;
+    const { runGuided } = await import('./guided-command.js');
+    exitCode = await runGuided({ program, streams, globals, runCommand: (args) => run([...argv.slice(0, 2), ...args], streams) });
   });
 
   try {

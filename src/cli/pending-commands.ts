@@ -11,14 +11,7 @@ interface PendingCommand {
 /**
  * Commands that later work fills in. Until then they say so and fail with exit 2: a stub never pretends to succeed.
  */
-const pending: PendingCommand[] = [
-  {
-    name: 'verify',
-    args: '[dir]',
-    description: "boot the decomposed system locally and run the monolith's API tests through its gateway",
-    examples: ['decompose verify', 'decompose verify --test-command "npm run test:api"'],
-  },
-];
+const pending: PendingCommand[] = [];
 
 export function registerPendingCommands({ program, action }: CommandRegistry): void {
   for (const spec of pending) {
