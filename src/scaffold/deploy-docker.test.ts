@@ -146,6 +146,8 @@ describe('renderDocker on fixtures/shop-ts', async () => {
     for (const result of results) expect(result, result.s).toEqual({ s: result.s, exitCode: 0, output: '' });
   });
 
+  const copies_ = (stage: Array<{ keyword: string; args: string }>) => stage.filter((s) => s.keyword === 'COPY').map((c) => JSON.parse(c.args.replace('--from=build ', ''))[0] as string);
+
   it('builds in stages from a pinned Node LTS image and runs only the output, as a non-root user, with a node healthcheck', () => {
     for (const service of serviceNames) {
       const steps = instructions(fs.readFileSync(path.join(root, 'services', service, 'Dockerfile'), 'utf8'));
@@ -158,7 +160,10 @@ describe('renderDocker on fixtures/shop-ts', async () => {
       expect(runs[0]).toEqual(['npm', 'ci', '--workspace', 'packages', '--workspace', `services/${service}`, '--include-workspace-root', '--no-audit', '--no-fund']);
       expect(runs).toContainEqual(['npm', 'run', 'build', '--workspace', `services/${service}`]);
       expect(runs).toContainEqual(['npm', 'ci', '--omit=dev', '--workspace', `services/${service}`, '--no-audit', '--no-fund']);
-      expect(build.filter((s) => s.keyword === 'COPY').map((s) => JSON.parse(s.args) as string[])[0]).toEqual(['package.json', 'package-lock.json', './']);
+      expect(build.filter((s) => s.keyword === 'COPY').map((s) => JSON.parse(s.args) as string[])[0]).toEqual(['package.json', 'package-lock.json', 'tsconfig.base.json', './']);
+      // packages/runtime always exists: the packages are installed and shipped whatever the plan's libraries.
+      expect(build.filter((s) => s.keyword === 'COPY').map((s) => JSON.parse(s.args) as string[])[1]).toEqual(['packages/', 'packages/']);
+      expect(copies_(runtime)).toContain('/app/packages/');
       // The runtime stage copies from the build stage only, never the sources.
       const copies = runtime.filter((s) => s.keyword === 'COPY');
       for (const copy of copies) expect(copy.args).toMatch(/^--from=build /);
@@ -184,6 +189,8 @@ describe('renderDocker on fixtures/shop-ts', async () => {
         expect(rules[0]).toBe('*');
         expect(rules).toContain(`!services/${service}/`);
         expect(rules.filter((r) => r.startsWith('!services/'))).toEqual([`!services/${service}/`]);
+        // Every tsconfig of the workspace extends the root's compiler options.
+        expect(rules).toEqual(expect.arrayContaining(['!package.json', '!package-lock.json', '!tsconfig.base.json', '!packages/']));
         // Later rules win: the exclusions must come after the re-included folders.
         for (const rule of ['**/node_modules', '**/dist', '**/.env', '**/.env.*']) expect(rules.indexOf(rule)).toBeGreaterThan(rules.indexOf(`!services/${service}/`));
       }
@@ -204,7 +211,8 @@ describe('renderDocker on fixtures/shop-ts', async () => {
       for (const to of service.dependsOn) expect(entry.environment[`${to.toUpperCase().replace(/-/g, '_')}_URL`]).toBe(`http://${to}:8080`);
       expect(entry.environment.INTERNAL_TOKEN).toMatch(/^\$\{INTERNAL_TOKEN:\?/);
     }
-    for (const name of ['auth', 'catalog']) {
+    // Every service's runtime caches in Redis.
+    for (const name of serviceNames) {
       expect(compose.services![name].environment.REDIS_URL).toBe('redis://redis:6379');
       expect(compose.services![name].depends_on).toEqual({ redis: { condition: 'service_healthy' } });
     }

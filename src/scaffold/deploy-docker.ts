@@ -7,7 +7,8 @@ import { renderTemplates } from './render-templates.js';
 
 /**
  * Renders the container files: per service a multi-stage `Dockerfile` (npm ci against the workspace lockfile,
- * build, runtime stage with production dependencies and `dist/` only, non-root, HEALTHCHECK on /healthz) with its
+ * the service's own build script, which builds the workspace packages it uses first; a runtime stage with
+ * production dependencies, the packages and the service's `dist/` only, non-root, HEALTHCHECK on /healthz) with its
  * ignore files, and a root `docker-compose.yml` running every service, the gateway and Redis. Paths are relative
  * to the scaffold root, which is also the Docker build context.
  */
@@ -32,14 +33,12 @@ function dockerfileContext(model: DeployModel, service: ServiceDeploy): Record<s
   // the few bare words (WORKDIR, USER, image names in comments) are DNS labels and numbers, checked here.
   if (!DNS_LABEL.test(service.name) || !DNS_LABEL.test(model.namespace)) throw new Error(`not a DNS label: ${service.name}`);
   const dir = `services/${service.name}`;
-  const hasPackages = model.sharedLibraries.length > 0;
   return {
     name: service.name,
     image: service.image,
     nodeImage: model.nodeImage,
     port: service.port,
     uid: model.nodeUid,
-    hasPackages,
     workspace: dir,
     manifest: `${dir}/package.json`,
     serviceDir: `${dir}/`,
@@ -49,14 +48,17 @@ function dockerfileContext(model: DeployModel, service: ServiceDeploy): Record<s
     buildNodeModules: `/app/${dir}/node_modules/`,
     buildDist: `/app/${dir}/dist/`,
     workdir: `/app/${dir}`,
-    installCommand: ['npm', 'ci', ...(hasPackages ? ['--workspace', 'packages'] : []), '--workspace', dir, '--include-workspace-root', '--no-audit', '--no-fund'],
+    // `--workspace packages` selects every workspace under packages/: the runtime every service runs on (always
+    // there) and the shared libraries; the root's devDependencies (TypeScript, types) build them.
+    installCommand: ['npm', 'ci', '--workspace', 'packages', '--workspace', dir, '--include-workspace-root', '--no-audit', '--no-fund'],
     healthcheck: ['node', '-e', HEALTHCHECK_SCRIPT],
     ignore: ignoreRules(service.name).join('\n'),
   };
 }
 
 /**
- * The build context is the workspace root: send only this service, the shared packages and the root manifests.
+ * The build context is the workspace root: send only this service, the workspace packages (runtime and shared
+ * libraries), the root manifests and the compiler options every tsconfig extends.
  * Later rules win, so the re-included service folder still loses its node_modules, dist and any .env file.
  */
 function ignoreRules(service: string): string[] {
@@ -64,6 +66,7 @@ function ignoreRules(service: string): string[] {
     '*',
     '!package.json',
     '!package-lock.json',
+    '!tsconfig.base.json',
     '!packages/',
     `!services/${service}/`,
     '**/node_modules',
