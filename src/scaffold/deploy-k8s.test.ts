@@ -294,7 +294,7 @@ describe('renderK8s on fixtures/shop-ts', async () => {
       const service = plan.services.find((s) => s.name === deployment.metadata.name)!;
       for (const to of service.dependsOn) expect(data[`${to.toUpperCase().replace(/-/g, '_')}_URL`]).toBe(`http://${to}:8080`);
     }
-    expect(configMaps.get('catalog-config')!.REDIS_URL).toBe('redis://redis:6379');
+    for (const service of serviceNames) expect(configMaps.get(`${service}-config`)!.REDIS_URL, service).toBe('redis://redis:6379');
   });
 
   it('derives NetworkPolicy edges exactly from the plan: default deny, dependsOn both ways, Redis and DNS', () => {
@@ -313,12 +313,13 @@ describe('renderK8s on fixtures/shop-ts', async () => {
       expect(dns.ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
       expect(selectorNames(policy.spec.ingress[0].from)).toContain('gateway');
       const usesRedis = policy.spec.egress.some((r: any) => selectorNames(r.to).includes('redis'));
-      expect(usesRedis, service).toBe(['auth', 'catalog'].includes(service));
+      // Every service's runtime caches in Redis.
+      expect(usesRedis, service).toBe(true);
     }
     expect(egress.sort()).toEqual(planEdges);
     expect(ingress.sort()).toEqual(planEdges);
     const redis = policies.find((p) => p.metadata.name === 'redis')!;
-    expect(selectorNames(redis.spec.ingress[0].from).sort()).toEqual(['auth', 'catalog']);
+    expect(selectorNames(redis.spec.ingress[0].from).sort()).toEqual(serviceNames);
     expect(redis.spec.egress).toEqual([]);
   });
 

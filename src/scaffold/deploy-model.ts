@@ -22,6 +22,8 @@ export const REDIS_UID = 999;
 /** The nginx gateway another generator writes; it listens on CONTAINER_PORT and its image builds from `gateway/`. */
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_DIR = 'gateway';
+/** What the gateway answers itself (templates/gateway: `location = /gateway/healthz`): its probes' path. */
+export const GATEWAY_HEALTH_PATH = '/gateway/healthz';
 /** uid of nginx in the unprivileged nginx images the gateway is expected to use. */
 export const GATEWAY_UID = 101;
 export const REDIS_NAME = 'redis';
@@ -38,7 +40,7 @@ export const DEV_REPLICAS = { min: 1, max: 2 };
 /** Production never runs a single replica: one node drain or crash would take the service down. */
 export const PROD_MIN_REPLICAS = 2;
 
-/** Hazards that need a shared store once a service runs several replicas. */
+/** Hazards that need a shared store once a service runs several replicas (listed as further reasons for Redis). */
 const REDIS_HAZARDS = new Set(['in-memory-session', 'in-process-cache', 'module-state']);
 /** Packages whose import means the code already talks to Redis. */
 const REDIS_PACKAGES = new Set(['redis', 'ioredis', '@redis/client', 'connect-redis', 'rate-limit-redis', 'bullmq', 'bull']);
@@ -91,8 +93,9 @@ export interface ServiceDeploy {
   secrets: SecretEnv[];
   /** Path prefixes the Ingress sends straight to this service. */
   routePrefixes: string[];
+  /** Always true: the runtime every service runs on caches in Redis (`REDIS_URL`, fail-open). */
   usesRedis: boolean;
-  /** Why it needs Redis (hazards or imports), one line each. */
+  /** Why it needs Redis beyond the runtime's cache (hazards or imports), one line each. */
   redisReasons: string[];
   /** Scale-out hazards in its code, one line each (`kind at file:line: message`). */
   hazards: string[];
@@ -114,7 +117,7 @@ export interface DeployModel {
   nodeImage: string;
   nodeUid: number;
   services: ServiceDeploy[];
-  gateway: { name: string; image: string; port: number; dir: string; uid: number };
+  gateway: { name: string; image: string; port: number; dir: string; uid: number; healthPath: string };
   redis: { enabled: boolean; name: string; port: number; image: string; url: string; uid: number; clients: string[] };
   secrets: {
     /** Secret holding the application's secret-like env vars, one key per variable name. */
@@ -204,7 +207,10 @@ export function buildDeployModel(plan: Plan, analysis: Analysis, options: Deploy
       ...hazards.filter((h) => REDIS_HAZARDS.has(h.kind)).map((h) => `${h.kind} at ${h.file}:${h.line}`),
       ...analysis.modules.filter((m) => modules.has(m.path)).flatMap((m) => m.externals.filter((p) => REDIS_PACKAGES.has(p)).map((p) => `${m.path} imports ${p}`)),
     ]);
-    if (redisReasons.length > 0) setPlain('REDIS_URL', `redis://${REDIS_NAME}:${REDIS_PORT}`);
+    // Every service's runtime caches in Redis (fail-open: without it the requests go to the code). The Redis is
+    // the one deployed here, whose URL holds no credential: a plain setting even where the code's name looks secret.
+    secrets.delete('REDIS_URL');
+    setPlain('REDIS_URL', `redis://${REDIS_NAME}:${REDIS_PORT}`);
     secrets.set(INTERNAL_TOKEN_ENV, { name: INTERNAL_TOKEN_ENV, secret: internalSecret, key: INTERNAL_TOKEN_KEY, readAt: [] });
 
     const planReplicas = { min: service.replicas.min, max: Math.max(service.replicas.max, service.replicas.min) };
@@ -221,7 +227,7 @@ export function buildDeployModel(plan: Plan, analysis: Analysis, options: Deploy
       env: sortBy(plain.values(), (e) => e.name),
       secrets: sortBy(secrets.values(), (e) => e.name),
       routePrefixes: [],
-      usesRedis: redisReasons.length > 0,
+      usesRedis: true,
       redisReasons,
       hazards: hazards.map((h) => `${h.kind} at ${h.file}:${h.line}: ${h.message}`),
     };
@@ -239,7 +245,7 @@ export function buildDeployModel(plan: Plan, analysis: Analysis, options: Deploy
     nodeImage: NODE_IMAGE,
     nodeUid: NODE_UID,
     services: deploys,
-    gateway: { name: GATEWAY_NAME, image: `${namespace}-${GATEWAY_NAME}`, port: CONTAINER_PORT, dir: GATEWAY_DIR, uid: GATEWAY_UID },
+    gateway: { name: GATEWAY_NAME, image: `${namespace}-${GATEWAY_NAME}`, port: CONTAINER_PORT, dir: GATEWAY_DIR, uid: GATEWAY_UID, healthPath: GATEWAY_HEALTH_PATH },
     redis: {
       enabled: deploys.some((d) => d.usesRedis),
       name: REDIS_NAME,
