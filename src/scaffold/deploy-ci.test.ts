@@ -170,7 +170,7 @@ describe('renderCi for fixtures/shop-ts: GitHub Actions', () => {
       'npm run build -w "services/$SERVICE"',
       'docker build --file "services/$SERVICE/Dockerfile" --tag "$NAMESPACE-$SERVICE:$GITHUB_SHA" .',
     ]);
-    expect(boundaries.steps.at(-1).run).toBe('npx decompose check --plan "$PLAN_FILE" --format github');
+    expect(boundaries.steps.at(-1).run).toBe('npx --no -- decompose check --plan "$PLAN_FILE" --format github');
     expect(publish.if).toBe("github.event_name == 'push'");
     expect(publish.needs).toEqual(['boundaries', 'service']);
     expect(publish.strategy.matrix.include).toEqual([
@@ -322,7 +322,7 @@ describe('renderCi for fixtures/shop-ts: GitLab CI', () => {
   it('has the same stages: boundary check, per-service tests and images on changes, a manual deploy on the default branch', () => {
     expect(gitlab.stages).toEqual(['check', 'test', 'build', 'deploy']);
     expect(gitlab.workflow.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }, { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]);
-    expect(gitlab.boundaries.script.at(-1)).toBe('npx decompose check --plan "$PLAN_FILE"');
+    expect(gitlab.boundaries.script.at(-1)).toBe('npx --no -- decompose check --plan "$PLAN_FILE"');
     for (const service of plan.services) {
       expect(gitlab[`test:${service.name}`]).toMatchObject({ extends: '.service', variables: { SERVICE: service.name } });
       expect(gitlab[`image:${service.name}`].needs).toEqual([`test:${service.name}`, 'boundaries']);
