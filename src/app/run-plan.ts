@@ -141,7 +141,7 @@ export function choicesFromPlan(plan: Plan, settings: PlanSettings): PlanChoices
   for (const [module, text] of Object.entries(plan.rationale)) rationale[module] = text;
   return {
     settings,
-    services: plan.services.map((s) => ({ name: s.name, modules: s.modules, owns: s.owns, dependsOn: s.dependsOn, replicas: s.replicas })),
+    services: plan.services.map((s) => ({ name: s.name, modules: s.modules, owns: s.owns, dependsOn: s.dependsOn, replicas: s.replicas, cache: s.cache })),
     sharedLibraries: plan.sharedLibraries.map((l) => ({ name: l.name, modules: l.modules })),
     entrypoints: plan.entrypoints,
     rationale,

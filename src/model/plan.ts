@@ -37,6 +37,10 @@ export const ServiceSchema = z.object({
   owns: z.array(z.string()).describe('entities this service owns (the only writer)'),
   dependsOn: z.array(z.string()).describe('services this service may call'),
   replicas: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+  cache: z
+    .record(z.string().regex(/^GET \/\S*$/, 'a key is a GET route of the service, e.g. "GET /api/products"'), z.number().int().min(1).max(86_400))
+    .optional()
+    .describe('GET routes the service caches in Redis, with their TTL in seconds (proposed by decompose plan; remove a route to stop caching it)'),
   routes: z.array(z.string()).describe('derived: "METHOD /full/path" served by this service'),
   hazards: z.array(ServiceHazardSchema).describe('derived: scale-out hazards in its modules'),
   loc: z.number().int().describe('derived: lines of code'),

@@ -10,6 +10,7 @@ import {
   type Seam,
   type Service,
 } from '../model/plan.js';
+import { defaultCacheRoutes } from './cache-defaults.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { routeModules } from '../graph/module-graph.js';
 import { computeBaselines } from './baselines.js';
@@ -19,7 +20,7 @@ import { mojoFm } from './mojo.js';
 /** What the team decides (or the proposal suggests): everything else in a plan is derived from it. */
 export interface PlanChoices {
   settings: PlanSettings;
-  services: Array<{ name: string; modules: string[]; owns?: string[]; dependsOn?: string[]; replicas?: { min: number; max: number } }>;
+  services: Array<{ name: string; modules: string[]; owns?: string[]; dependsOn?: string[]; replicas?: { min: number; max: number }; cache?: Record<string, number> }>;
   sharedLibraries: Array<{ name: string; modules: string[] }>;
   entrypoints: string[];
   rationale: Record<string, string>;
@@ -153,13 +154,22 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
     const needed = uniqueSorted(seams.filter((s) => s.from === choice.name).map((s) => s.to));
     const dependsOn = choice.dependsOn ? uniqueSorted(choice.dependsOn) : needed;
     disallowed.push(...seams.filter((s) => s.from === choice.name && !dependsOn.includes(s.to)));
+    const routes = uniqueSorted(routesOf.get(choice.name) ?? []);
+    // The team's cache choices stay; routes the service no longer serves drop out. A new plan gets the defaults.
+    const cache = choice.cache
+      ? Object.fromEntries(Object.entries(choice.cache).filter(([route]) => routes.includes(route)).sort((a, b) => compareStrings(a[0], b[0])))
+      : defaultCacheRoutes(analysis, choice.name, routes, (m) => {
+          const place = assignment.get(m);
+          return place?.kind === 'service' ? place.name : null;
+        });
     return {
       name: choice.name,
       modules: options.keepModuleLists ? [...choice.modules].sort(compareStrings) : compressModules(modules, allModules),
       owns: [...owners].filter(([, s]) => s === choice.name).map(([e]) => e).sort(compareStrings),
       dependsOn,
       replicas: choice.replicas ?? DEFAULT_REPLICAS,
-      routes: uniqueSorted(routesOf.get(choice.name) ?? []),
+      cache,
+      routes,
       hazards: sortBy(
         analysis.hazards.filter((h) => modules.includes(h.file)).map((h) => ({ kind: h.kind, file: h.file, line: h.line, message: h.message })),
         (h) => h.file,

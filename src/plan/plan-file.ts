@@ -29,7 +29,7 @@ import { nearestName } from '../util/nearest.js';
  */
 export const PLAN_FILE_HEADER = [
   '# decompose plan: how this repository splits into services. Review it like code.',
-  '# Edit by hand: service names, modules (paths or globs such as src/catalog/**), owns, dependsOn, replicas,',
+  '# Edit by hand: service names, modules (paths or globs such as src/catalog/**), owns, dependsOn, replicas, cache,',
   '# sharedLibraries, entrypoints and settings.',
   '# Sections marked "derived" are recomputed by `decompose plan --refresh`; edits to them are overwritten.',
   '',

@@ -1,0 +1,137 @@
+import type { Analysis, ImportEdge } from '../model/analysis.js';
+import { compareStrings, uniqueSorted } from '../util/compare.js';
+
+/** How long a cached GET response lives unless the plan says otherwise. */
+export const DEFAULT_CACHE_TTL_SECONDS = 30;
+
+export interface RouteCacheDecision {
+  route: string;
+  cacheable: boolean;
+  /** Why not (empty when cacheable). */
+  reason: string;
+  /** Every entity the handler can reach: a write of any of them drops the cached answer. */
+  tags: string[];
+}
+
+/**
+ * Which GET routes a service can cache in a shared cache (Redis). A GET route is cacheable when its handler's module
+ * writes nothing, nothing it reaches keeps state in this service's process (module state, in-process caches,
+ * sessions: a replica-local answer must not be shared), and none of the data it reads is changed by a timer (a write
+ * no request would invalidate). Tags are every entity its handler's modules read or write, through any import, so a
+ * write anywhere drops it. `serviceOf` places a module (null: shared code or entry).
+ */
+export function cacheDecisions(analysis: Analysis, service: string, routes: string[], serviceOf: (module: string) => string | null): RouteCacheDecision[] {
+  const context = contextOf(analysis);
+  const decisions: RouteCacheDecision[] = [];
+  for (const route of routes) {
+    const space = route.indexOf(' ');
+    const method = route.slice(0, space);
+    const path = route.slice(space + 1);
+    if (method !== 'GET') continue;
+    const matching = analysis.routes.filter((r) => r.method === 'GET' && r.path === path);
+    // A router built by a shared factory reads what the module that configures it (its origin) reaches.
+    const handlers = uniqueSorted(matching.flatMap((r) => (r.origin ? [r.handler.module, r.origin] : [r.handler.module])));
+    if (handlers.length === 0) {
+      decisions.push({ route, cacheable: false, reason: 'no handler found in the analysis', tags: [] });
+      continue;
+    }
+    const reached = new Set(handlers.flatMap((h) => [...context.closureOf(h)]));
+    const tags = uniqueSorted([...reached].flatMap((m) => [...(context.entitiesByModule.get(m) ?? [])]));
+    const writer = handlers.find((h) => (context.writesByModule.get(h)?.size ?? 0) > 0);
+    // Process state of another service is that service's concern (it answers through its own API).
+    const stateful = [...reached].sort(compareStrings).find((m) => context.statefulModules.has(m) && (serviceOf(m) === null || serviceOf(m) === service));
+    const changedByTimer = tags.find((t) => context.volatile.has(t));
+    let reason = '';
+    if (writer) reason = `its handler's module ${writer} writes data`;
+    else if (stateful) reason = `it reaches ${stateful}, which keeps state in the process`;
+    else if (changedByTimer) reason = `\`${changedByTimer}\` is changed by a timer, not only by requests`;
+    else if (tags.length === 0) reason = 'it reads no data decompose can see, so no write would invalidate it';
+    decisions.push({ route, cacheable: reason === '', reason, tags });
+  }
+  return decisions;
+}
+
+/** The plan's default: every cacheable GET route with the default TTL. */
+export function defaultCacheRoutes(analysis: Analysis, service: string, routes: string[], serviceOf: (module: string) => string | null): Record<string, number> {
+  return Object.fromEntries(cacheDecisions(analysis, service, routes, serviceOf).filter((d) => d.cacheable).map((d) => [d.route, DEFAULT_CACHE_TTL_SECONDS]));
+}
+
+interface CacheContext {
+  entitiesByModule: Map<string, Set<string>>;
+  writesByModule: Map<string, Set<string>>;
+  statefulModules: Set<string>;
+  volatile: Set<string>;
+  closureOf: (module: string) => Set<string>;
+}
+
+const contexts = new WeakMap<Analysis, CacheContext>();
+
+function contextOf(analysis: Analysis): CacheContext {
+  const known = contexts.get(analysis);
+  if (known) return known;
+  const edgesFrom = new Map<string, ImportEdge[]>();
+  for (const edge of analysis.imports) {
+    if (edge.typeOnly) continue;
+    let list = edgesFrom.get(edge.from);
+    if (!list) edgesFrom.set(edge.from, (list = []));
+    list.push(edge);
+  }
+  const entitiesByModule = new Map<string, Set<string>>();
+  const writesByModule = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, module: string, entity: string) => {
+    let set = map.get(module);
+    if (!set) map.set(module, (set = new Set()));
+    set.add(entity);
+  };
+  for (const entity of analysis.entities) {
+    for (const access of entity.accesses) {
+      add(entitiesByModule, access.module, entity.name);
+      if (access.mode === 'write') add(writesByModule, access.module, entity.name);
+    }
+    for (const definition of entity.definedIn) add(entitiesByModule, definition.module, entity.name);
+  }
+  const closures = new Map<string, Set<string>>();
+  const closureOf = (start: string): Set<string> => {
+    const cached = closures.get(start);
+    if (cached) return cached;
+    const seen = new Set<string>([start]);
+    const stack = [start];
+    while (stack.length > 0) {
+      for (const edge of edgesFrom.get(stack.pop()!) ?? []) {
+        if (!seen.has(edge.to)) {
+          seen.add(edge.to);
+          stack.push(edge.to);
+        }
+      }
+    }
+    closures.set(start, seen);
+    return seen;
+  };
+  const volatile = new Set<string>();
+  for (const hazard of analysis.hazards) {
+    if (hazard.kind !== 'timer') continue;
+    for (const module of closureOf(hazard.file)) for (const entity of writesByModule.get(module) ?? []) volatile.add(entity);
+  }
+  const context: CacheContext = {
+    entitiesByModule,
+    writesByModule,
+    statefulModules: new Set(analysis.hazards.filter((h) => h.kind !== 'timer' && h.kind !== 'local-disk').map((h) => h.file)),
+    volatile,
+    closureOf,
+  };
+  contexts.set(analysis, context);
+  return context;
+}
+
+/** Entities the given modules write (directly). */
+export function entitiesWrittenBy(analysis: Analysis, modules: Iterable<string>): string[] {
+  const context = contextOf(analysis);
+  const out = new Set<string>();
+  for (const module of modules) for (const entity of context.writesByModule.get(module) ?? []) out.add(entity);
+  return [...out].sort(compareStrings);
+}
+
+/** The runtime import closure of a module. */
+export function importClosure(analysis: Analysis, module: string): Set<string> {
+  return contextOf(analysis).closureOf(module);
+}
