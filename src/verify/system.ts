@@ -133,7 +133,7 @@ export async function prepareWorkspace(options: BootOptions): Promise<{ installe
   let built = false;
   if (needsInstall(outDir, plan)) {
     options.progress(`installing the workspace (npm install in ${outDir})…`);
-    await run('npm-install', ['install', '--no-audit', '--no-fund'], '`npm install`');
+    await run('npm-install', ['install', '--no-audit', '--no-fund', '--prefer-offline'], '`npm install`');
     installed = true;
   }
   if (installed || needsBuild(outDir, plan)) {
