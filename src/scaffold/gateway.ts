@@ -203,8 +203,8 @@ export function renderRoutingTable(plan: Plan, table: RoutingTable, options: Gat
   if (!isPort(gatewayPort)) throw new UserError('DEC-073', `the local gateway port ${String(gatewayPort)} is not a TCP port`, { hint: 'use a port between 1 and 65535' });
   const rules = gatewayRules(table);
   const mapRules = rules.map((rule) => ({
-    label: `${rule.route} -> ${rule.service}`,
-    key: `~*^${methodsPattern(rule.methods)} ${rule.pattern.slice(1)}`,
+    label: nginxSafeText(`${rule.route} -> ${rule.service}`),
+    key: nginxSafeRegex(`~*^${methodsPattern(rule.methods)} ${rule.pattern.slice(1)}`),
     service: rule.service,
   }));
   const common = {
@@ -243,6 +243,27 @@ export function renderRoutingTable(plan: Plan, table: RoutingTable, options: Gat
 }
 
 /**
+ * A regex nginx can hold in a quoted map key whatever the route path was: characters that could end or change the
+ * directive (control characters, `;`, `$`, and escaped braces) become PCRE hex escapes, which match the same
+ * character. (An unescaped brace is a quantifier the route's own regex wrote; the nginx escaper refuses it.)
+ */
+export function nginxSafeRegex(pattern: string): string {
+  return pattern.replace(/\{\d+(?:,\d*)?\}|\\([{}$;])|[\u0000-\u001f;${}]/g, (all: string, escaped: string | undefined) =>
+    // A quantifier ({3}, {2,}) keeps its meaning; any other brace is a literal character of the path.
+    /^\{\d/.test(all) ? all : hexEscape(escaped ?? all),
+  );
+}
+
+/** Free text in an nginx comment: the same characters as `\xHH`, readable and inert. */
+function nginxSafeText(text: string): string {
+  return text.replace(/[\u0000-\u001f;{}$]/g, hexEscape);
+}
+
+function hexEscape(character: string): string {
+  return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/**
  * Files nginx writes: locally relative to the `-p` prefix, so parallel runs stay apart; in the container under
  * /tmp, the one writable place of the read-only image.
  */
@@ -278,7 +299,9 @@ function isPort(port: number): boolean {
 
 /** `GET /api/x` → method and path, or the reason it cannot be routed. */
 function parseRoute(route: string): { method: string; path: string } | string {
-  const match = /^(\S+) (\S+)$/.exec(route.trim());
+  // The path is everything after the first space, as written: a path the code wrote with a space or a line break in
+  // it is still a route (the gateway escapes it for each format).
+  const match = /^(\S+) ([\s\S]+)$/.exec(route);
   if (!match) return `"${route}" is not "METHOD /path"`;
   const method = match[1]!.toUpperCase();
   const path = match[2]!;

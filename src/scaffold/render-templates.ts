@@ -95,6 +95,8 @@ export function renderTemplates(target: RenderTarget, root = TEMPLATES_ROOT): Fi
     try {
       body = template(target.context);
     } catch (error) {
+      // A value the format cannot hold is the input's problem (a UserError with its code); anything else is ours.
+      if (error instanceof UserError) throw error;
       throw new Error(`template ${target.template}/${relative}: ${(error as Error).message}`);
     }
     const templateName = `templates/${target.template}/${relative}`;
@@ -112,6 +114,7 @@ export function renderTemplateFile(template: string, outPath: string, context: R
   try {
     body = compiled(context);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new Error(`template ${template}: ${(error as Error).message}`);
   }
   return { path: outPath, content: withMarker(outPath, body, `templates/${template}`), isOurs: isGenerated };
