@@ -454,9 +454,12 @@ describe('renderGateway', async () => {
     expect(fileAt(files, 'gateway/nginx.local.conf')).not.toMatch(/server "[a-z]+:8080"/);
   });
 
-  it('needs a port for every service locally, and refuses values that would break the nginx file', () => {
+  it('needs a port for every service locally, and escapes path characters that would break the nginx file', () => {
     expect(() => renderGateway(plan, { localPorts: { orders: 4000 } })).toThrow(expect.objectContaining({ code: 'DEC-073' }));
-    expect(() => renderGateway(syntheticPlan({ a: ['GET /price/$amount'] }))).toThrow(/refusing/);
+    // A path character that could end or change an nginx directive is written as a PCRE hex escape (same match).
+    const dollar = fileAt(renderGateway(syntheticPlan({ a: ['GET /price/$amount;x'] })), 'gateway/nginx.conf');
+    expect(dollar).toContain('/price/\\\\x24amount\\\\x3bx');
+    expect(dollar).not.toMatch(/price\/\$/);
   });
 
   it('the validator rejects broken files, then accepts the generated nginx.local.conf', () => {
