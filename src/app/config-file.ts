@@ -166,6 +166,7 @@ export function parseConfig(text: string, file: string, at: string[]): GuidedCon
     const name = issue.path.map(String).join('.') || '(the config)';
     return [{ offset: valueOffset(document, where), text: `${name}: ${describeIssue(issue)}` }];
   });
+  problems.sort((a, b) => a.offset - b.offset);
   const located = problems.map((p) => {
     const { line, col } = lineCounter.linePos(p.offset);
     return `${file}:${line}:${col}: ${p.text}`;

@@ -56,7 +56,7 @@ export async function runGuided(context: GuidedContext): Promise<number> {
   if (!yes && !output.interactive) {
     const questions = formatQuestions({ answers, existingPlan: found.existingPlan, verifyAvailable: verify.available });
     const commands = equivalentCommands({ dirArg: dirArgument(dir), mode: found.existingPlan ? answers.existingPlan : 'propose', answers, verify: null });
-    throw new UserError('DEC-130', `no terminal to ask in (${whyNoTerminal(streams)}): nothing asked or written`, {
+    throw new UserError('DEC-130', `no terminal (${whyNoTerminal(streams)}): nothing was asked or written`, {
       details: [...questions, `without questions: ${commands.join(' && ')}`],
       hint: `Run \`decompose --yes\` to take the answers in brackets${found.config.source ? ` (from ${found.config.source})` : ''}.`,
     });
@@ -254,9 +254,10 @@ export async function runGuided(context: GuidedContext): Promise<number> {
     if (!verify.gatewayOption) output.info(color.dim(`  Gateway for decompose verify: ${answers.gateway}${saved || found.config.source ? ` (in ${saved ?? found.config.source})` : ''}.`));
     output.info('');
     const next = ['read PLAN.md (or open plan.html)'];
-    if (state.scaffolded) next.push(`${path.relative(dir, state.scaffolded.outDir)}/README.md`);
+    if (state.scaffolded) next.push(`read ${path.relative(dir, state.scaffolded.outDir)}/README.md`);
     if (state.scaffolded && verify.available && !ranVerify) next.push(`decompose verify${verify.gatewayOption && answers.gateway !== 'auto' ? ` --gateway ${answers.gateway}` : ''}`);
-    output.info(`Next: ${next.join(', then ')}.`);
+    output.info(color.bold('Next:'));
+    for (const step of next) output.info(`  ${step}`);
     return ranVerify ? verifyCode : ExitCode.ok;
   }
 
@@ -292,7 +293,7 @@ const GATEWAY_LABELS: Record<GatewayKind, string> = {
   node: 'node: the Node gateway (needs only Node.js)',
   nginx: 'nginx: nginx with gateway/nginx.local.conf (needs nginx)',
 };
-const KEPT_NOTE = '  Files "edited by you" are kept; ours goes beside each as .decompose-new.';
+const KEPT_NOTE = '  Files marked "edited" were changed by someone: kept, ours goes beside each as\n  <name>.decompose-new.';
 
 interface RunState {
   planFiles: string[];

@@ -93,7 +93,7 @@ export interface PreviewFile {
   action: WriteAction;
 }
 
-const ACTION_WORDS: Record<WriteAction, string> = { create: 'new', update: 'changed', unchanged: 'unchanged', conflict: 'edited by you' };
+const ACTION_WORDS: Record<WriteAction, string> = { create: 'new', update: 'changed', unchanged: 'unchanged', conflict: 'edited' };
 
 /** "316 new, 1 changed" for a set of files. */
 export function countWords(files: PreviewFile[]): string {
@@ -129,8 +129,9 @@ export function formatTree(files: PreviewFile[], color: ChalkInstance, maxChildr
   const lines: string[] = [];
   const paint = (text: string, action: WriteAction) => (action === 'create' ? color.green(text) : action === 'update' ? color.yellow(text) : action === 'conflict' ? color.red(text) : color.dim(text));
   const entry = (indent: number, name: string, detail: string, action?: WriteAction) => {
-    const label = truncate(`${'  '.repeat(indent)}${name}`, 46).padEnd(47);
-    lines.push(`  ${label}${action ? paint(detail, action) : detail}`);
+    const label = truncate(`${'  '.repeat(indent)}${name}`, 35).padEnd(36);
+    const text = truncate(detail, WIDTH - 38);
+    lines.push(`  ${label}${action ? paint(text, action) : text}`);
   };
   const walk = (folder: Folder, indent: number, open: boolean) => {
     const children: Array<[string, Folder | PreviewFile]> = [...folder.folders.entries(), ...folder.files.map((f) => [path.posix.basename(f.path), f] as [string, PreviewFile])];
