@@ -130,7 +130,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('the guided run in a terminal (tmux
       await choose(session, 'Accept the plan');
 
       // The scaffold questions: every default.
-      await waitFor(session, 'What should be scaffolded?');
+      await waitFor(session, 'What to scaffold?');
       expect(pane(session)).toMatch(/◎ Redis caching: .* \(always on\)/);
       keys(session, 'Enter');
       await waitFor(session, 'Which CI pipeline?');
@@ -197,7 +197,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('the guided run in a terminal (tmux
       startGuided(session, dir);
       await waitFor(session, 'What would you like to do with this plan?', 90_000);
       await choose(session, 'Accept the plan');
-      await waitFor(session, 'What should be scaffolded?');
+      await waitFor(session, 'What to scaffold?');
       keys(session, 'C-c');
       const end = await waitFor(session, /\[exit \d+\]/, 30_000);
       expect(end).toContain('[exit 2]');

@@ -263,10 +263,10 @@ export async function runGuided(context: GuidedContext): Promise<number> {
 
   async function askScaffold(current: GuidedAnswers): Promise<GuidedAnswers> {
     const picked = await ui.checkbox<Artifact | 'redis'>({
-      message: 'What should be scaffolded?',
+      message: 'What to scaffold?',
       choices: [
-        ...ARTIFACTS.map((value) => ({ name: ARTIFACT_LABELS[value], value, checked: current.targets.includes(value) })),
-        { name: REDIS_NOTE, value: 'redis' as const, checked: true, disabled: '(always on)' },
+        ...ARTIFACTS.map((value) => ({ name: ARTIFACT_LABELS[value], value, short: value, checked: current.targets.includes(value) })),
+        { name: REDIS_NOTE, value: 'redis' as const, short: 'redis', checked: true, disabled: '(always on)' },
       ],
       required: true,
       pageSize: 8,
@@ -301,10 +301,11 @@ interface RunState {
 }
 
 function cancelled(state: RunState, dir: string): UserError {
+  const plan = state.planFiles.length === 1 ? state.planFiles[0] : 'the plan files';
   const what = state.scaffolded
     ? `the plan and ${path.relative(dir, state.scaffolded.outDir)}/ were written`
     : state.planFiles.length > 0
-      ? `${state.planFiles.join(', ')} written, nothing scaffolded`
+      ? `${plan} written, nothing scaffolded`
       : 'nothing written';
   return new UserError('DEC-132', `guided run cancelled: ${what}`, { hint: 'Run `decompose` again to start over, or use the commands (`decompose --help`).' });
 }
@@ -347,7 +348,7 @@ function isPromptExit(error: unknown): boolean {
 
 interface Prompts {
   select<T>(config: { message: string; default?: T; choices: Array<{ name: string; value: T; short?: string }> }): Promise<T>;
-  checkbox<T>(config: { message: string; choices: Array<{ name: string; value: T; checked?: boolean; disabled?: string }>; required?: boolean; pageSize?: number }): Promise<T[]>;
+  checkbox<T>(config: { message: string; choices: Array<{ name: string; value: T; short?: string; checked?: boolean; disabled?: string }>; required?: boolean; pageSize?: number }): Promise<T[]>;
   input(config: { message: string; default?: string; validate?: (value: string) => true | string }): Promise<string>;
   confirm(config: { message: string; default?: boolean }): Promise<boolean>;
 }
