@@ -88,9 +88,13 @@ function runId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`;
 }
 
+/** Set once Ctrl-C / SIGTERM arrived: what fails after it failed because verify is stopping it, and says nothing. */
+let interrupted = false;
+
 /** Stops everything on Ctrl-C / SIGTERM as well, then ends the process (130 / 143). */
 function onSignals(supervisor: Supervisor, warn: (text: string) => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
+    interrupted = true;
     warn(`${signal}: stopping everything verify started…`);
     void supervisor.stopAll(2000).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
@@ -132,7 +136,7 @@ export async function runRecord(options: VerifyRunOptions): Promise<RecordResult
     observer = await startObserver(monolith.url);
     options.progress(`recording \`${command}\` against the monolith…`);
     const { exitCode, logFile } = await runTestCommand(supervisor, command, dir, observer.url, runDir, 'test-command', options.env);
-    if (exitCode !== 0) options.warn(`\`${command}\` failed against the monolith itself (exit ${exitCode}); recorded anyway. Log: ${logFile}`);
+    if (exitCode !== 0 && !interrupted) options.warn(`\`${command}\` failed against the monolith itself (exit ${exitCode}); recorded anyway. Log: ${logFile}`);
     const recording = toRecording(observer.exchanges, `${command} against the monolith in ${path.basename(dir)}`);
     writeRecording(file, recording);
     return { file, requests: recording.requests.length, command, exitCode, logs: runDir };
@@ -254,7 +258,7 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
         observers.push(front);
         options.progress(`running \`${command}\` against the monolith (for comparison)…`);
         const baseline = await time('monolithContractMs', () => runTestCommand(supervisor, command!, dir, front.url, runDir, 'test-command-monolith', options.env));
-        if (baseline.exitCode !== 0) options.warn(`\`${command}\` fails against the monolith itself (exit ${baseline.exitCode}); log: ${baseline.logFile}`);
+        if (baseline.exitCode !== 0 && !interrupted) options.warn(`\`${command}\` fails against the monolith itself (exit ${baseline.exitCode}); log: ${baseline.logFile}`);
         monolithRequests = observed(front);
       }
       const front = await startObserver(system.gatewayUrl);
@@ -263,7 +267,7 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
       const run = await time('contractMs', () => runTestCommand(supervisor, command!, dir, front.url, runDir, 'test-command', options.env));
       decomposed = observed(front);
       contract = { command, exitCode: run.exitCode, requests: decomposed.length, passed: run.exitCode === 0 };
-      if (run.exitCode !== 0) {
+      if (run.exitCode !== 0 && !interrupted) {
         const last = tail(run.logFile, 25);
         if (last) options.warn(`\`${command}\` failed through the gateway (exit ${run.exitCode}); last lines of ${run.logFile}:\n${last}`);
       }
