@@ -586,6 +586,16 @@ describe('services on the runtime', () => {
     expect(typeof access[0]!.durationMs).toBe('number');
   });
 
+  it('keeps /healthz, /readyz and /metrics for the platform: a request the gateway forwarded goes to the app', async () => {
+    for (const probe of ['/healthz', '/readyz', '/metrics']) {
+      const direct = await request(`${catalog.url}${probe}`);
+      expect(direct.status, probe).toBe(200);
+      const forwarded = await request(`${catalog.url}${probe}`, { headers: { 'x-decompose-gateway': '1' } });
+      expect(forwarded.status, `${probe} through the gateway`).toBe(404);
+      expect(forwarded.text, probe).not.toContain('http_requests_total');
+    }
+  });
+
   it('labels metrics with the route pattern, never the raw URL', async () => {
     await request(`${catalog.url}/api/products/2?utm=abc`);
     await request(`${catalog.url}/api/products/featured`);

@@ -143,12 +143,18 @@ export function serve(app: RequestListener, ...listenArgs: unknown[]): Server {
     next();
   });
 
-  outer.get('/healthz', (_req: Request, res: Response) => {
+  // The probes and metrics are for the platform (kubelet, Prometheus), which calls the pod directly. A request the
+  // gateway forwarded (it always sets this header) is a client's: it goes to the monolith's app, which answers what
+  // it always answered for these paths (its own /healthz, or its 404).
+  const fromGateway = (req: Request) => req.headers['x-decompose-gateway'] !== undefined;
+  outer.get('/healthz', (req: Request, res: Response, next: NextFunction) => {
+    if (fromGateway(req)) return next();
     res.setHeader('cache-control', 'no-store');
     res.status(200).json({ status: 'ok' });
   });
 
-  outer.get('/readyz', (_req: Request, res: Response, next: NextFunction) => {
+  outer.get('/readyz', (req: Request, res: Response, next: NextFunction) => {
+    if (fromGateway(req)) return next();
     redisStatus()
       .then((redis) => {
         const redisRequired = process.env.REDIS_REQUIRED === 'true';
@@ -159,7 +165,8 @@ export function serve(app: RequestListener, ...listenArgs: unknown[]): Server {
       .catch(next);
   });
 
-  outer.get('/metrics', (_req: Request, res: Response, next: NextFunction) => {
+  outer.get('/metrics', (req: Request, res: Response, next: NextFunction) => {
+    if (fromGateway(req)) return next();
     registry
       .metrics()
       .then((text) => {
