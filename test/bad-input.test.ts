@@ -535,6 +535,25 @@ describe('output locations: refused in one line, no partial output, the user’s
     expectCleanFailure(refresh, { code: 'DEC-034', mentions: ['decompose.plan.yaml', 'EFBIG'] });
   });
 
+  it.concurrent('scaffold on a full disk: DEC-034 naming the file, and no partial output (what it had written is taken back)', async () => {
+    if (!HAS_BASH) return;
+    const dir = await plannedCopy();
+    const { execa } = await import('execa');
+    // 8 KB per file: the first larger generated file fails, after dozens of small ones were written.
+    const result = await execa('bash', ['-c', 'ulimit -f 8; exec "$0" "$@"', process.execPath, cliPath, 'scaffold', dir, '--only', 'services,gateway'], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore', cwd: repoRoot });
+    expectCleanFailure({ exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }, { code: 'DEC-034', mentions: ['EFBIG'] });
+    expect(fs.existsSync(path.join(dir, 'decomposed')), 'no partial scaffold').toBe(false);
+    // Over an existing scaffold: the files it had updated are put back.
+    expect((await runCli(['scaffold', dir, '--only', 'services,gateway'])).exitCode).toBe(0);
+    const before = snapshot(path.join(dir, 'decomposed'));
+    // Each service's copy of app.js is updated first (small), then its server.js fails (too large): app.js comes back.
+    fs.appendFileSync(path.join(dir, 'app.js'), '\n// a change every service copies\n');
+    fs.appendFileSync(path.join(dir, 'server.js'), `\n/* ${'x'.repeat(9000)} */\n`);
+    const again = await execa('bash', ['-c', 'ulimit -f 8; exec "$0" "$@"', process.execPath, cliPath, 'scaffold', dir, '--only', 'services,gateway'], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore', cwd: repoRoot });
+    expect(again.exitCode, String(again.stderr)).toBe(2);
+    expect(snapshot(path.join(dir, 'decomposed'))).toEqual(before);
+  });
+
   it.concurrent('symbolic links out of the project are never written through', async () => {
     const dir = await plannedCopy();
     const outside = write(tempDir('decompose-outside-'), { 'victim.txt': 'precious\n' });
@@ -706,6 +725,12 @@ describe('safety of the tool', () => {
       }
     };
     visit(path.join(repoRoot, 'src'));
-    expect(offenders).toEqual([]);
+    // The one command decompose hands a shell is the user's own `decompose verify --test-command "…"`: a command
+    // line they typed (like an npm script), run in their project; nothing read from the analysed code or a plan.
+    const allowed = ['src/app/run-verify.ts: shell option', 'src/verify/processes.ts: shell option'];
+    expect(offenders.filter((o) => !allowed.includes(o))).toEqual([]);
+    const verify = fs.readFileSync(path.join(repoRoot, 'src/app/run-verify.ts'), 'utf8');
+    expect(verify.match(/shell: true/g), 'only the test command runs through a shell').toHaveLength(1);
+    expect(verify).toMatch(/async function runTestCommand[^]*shell: true/);
   });
 });

@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { FileChange, WriteResult } from '../model/file-change.js';
-import { type SinkOptions, writeChanges } from '../sink/disk-sink.js';
+import { type SinkOptions, resolveInside, writeChanges, writeFileAtomic } from '../sink/disk-sink.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { isInside } from '../util/paths.js';
 
@@ -39,7 +40,9 @@ const REASONS: Record<string, string> = {
  *
  * Everything is checked first, all files at once (paths, symbolic links, files that are not ours), exactly as the
  * sink does; then the files are written one at a time, so a failure names its file. Each file is written to a
- * temporary name and renamed, so the one that failed is left as it was; files written before it stay written.
+ * temporary name and renamed, so the one that failed is left as it was; and when one fails, the files written
+ * before it in the same run are put back as they were (created files and folders removed, updated files
+ * restored), so a run leaves all of its output or none of it.
  */
 export function writeOutput(changes: FileChange[], options: SinkOptions): WriteResult[] {
   const preview = explained(() => writeChanges(changes, { ...options, dryRun: true }), options.root);
@@ -47,7 +50,60 @@ export function writeOutput(changes: FileChange[], options: SinkOptions): WriteR
   if (options.onConflict === 'refuse' && preview.some((p) => p.action === 'conflict')) {
     return explained(() => writeChanges(changes, options), options.root); // throws DEC-030 naming every conflict
   }
-  return changes.flatMap((change) => explained(() => writeChanges([change], options), path.resolve(options.root, change.path)));
+  const undo: Array<() => void> = [];
+  const results: WriteResult[] = [];
+  try {
+    for (const change of changes) {
+      const absolute = resolveInside(path.resolve(options.root), change.path);
+      const before = readIfFile(absolute);
+      const newFolders = missingFolders(path.dirname(absolute));
+      const written = explained(() => writeChanges([change], options), absolute);
+      for (const result of written) {
+        // Undone in reverse: the file first, then the folders made for it (deepest first).
+        undo.push(() => {
+          for (const folder of newFolders) fs.rmdirSync(folder);
+        });
+        if (result.action === 'create' || result.action === 'update') {
+          undo.push(() => (before === null ? fs.rmSync(absolute, { force: true }) : writeFileAtomic(absolute, before)));
+        } else if (result.action === 'conflict' && result.writtenTo) {
+          const beside = result.writtenTo;
+          undo.push(() => fs.rmSync(beside, { force: true }));
+        }
+        results.push(result);
+      }
+    }
+  } catch (error) {
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch {
+        // best effort: a file that cannot be put back stays complete (it was written whole)
+      }
+    }
+    throw error;
+  }
+  return results;
+}
+
+function readIfFile(file: string): string | null {
+  try {
+    return fs.statSync(file).isFile() ? fs.readFileSync(file, 'utf8') : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The folders on the way to `folder` that do not exist yet, deepest first. */
+function missingFolders(folder: string): string[] {
+  const out: string[] = [];
+  let current = folder;
+  while (!fs.existsSync(current)) {
+    out.push(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return out;
 }
 
 function explained<T>(write: () => T, file: string): T {
