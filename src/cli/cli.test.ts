@@ -64,11 +64,12 @@ describe('decompose CLI', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'decompose-analysis.json'), 'utf8')).generator).toBe('decompose');
   });
 
-  it('says a command is not yet available instead of pretending', async () => {
-    for (const command of ['scaffold', 'verify']) {
-      const result = await runCli([command]);
-      expect(result.exitCode).toBe(2);
-      expect(result.stderr).toContain('not yet available');
+  it('has every stage of the pipeline: analyze, plan, scaffold, check and verify answer --help with examples', async () => {
+    for (const command of ['analyze', 'plan', 'scaffold', 'check', 'verify']) {
+      const result = await runCli([command, '--help']);
+      expect(result.exitCode, command).toBe(0);
+      expect(result.stdout, command).toContain('Examples:');
+      expect(result.stdout, command).not.toContain('not yet available');
     }
   });
 });

@@ -9,7 +9,6 @@ import { registerPlan } from './plan-command.js';
 import { registerCheck } from './check-command.js';
 import { registerScaffold } from './scaffold-command.js';
 import { registerVerify } from './verify-command.js';
-import { registerPendingCommands } from './pending-commands.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -73,7 +72,6 @@ Examples:
   registerScaffold(registry);
   registerVerify(registry);
   registerMetrics(registry);
-  registerPendingCommands(registry);
 
   program.allowExcessArguments(true).action(async () => {
     const [typed] = program.args;
