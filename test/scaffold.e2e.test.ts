@@ -37,6 +37,8 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose scaffold on fixtures/%s', (fix
 
   beforeAll(async () => {
     dir = copyFixture(fixture);
+    const analyzed = await runCli(['analyze', dir]);
+    expect(analyzed.exitCode, analyzed.stderr).toBe(0);
     const planned = await runCli(['plan', dir, '--yes']);
     expect(planned.exitCode, planned.stderr).toBe(0);
     plan = YAML.parse(fs.readFileSync(path.join(dir, 'decompose.plan.yaml'), 'utf8')) as PlanFile;
@@ -90,6 +92,19 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose scaffold on fixtures/%s', (fix
       const metrics = await (await fetch(`http://127.0.0.1:${ports.get(service.name)}/metrics`)).text();
       const served = metrics.split('\n').find((l) => l.startsWith('http_requests_total{') && l.includes(`route="${probe.pattern}"`) && l.includes(`method="${probe.method}"`));
       expect(served, `${service.name} answered ${probe.method} ${probe.pattern}`).toBeDefined();
+    }
+
+    // No route becomes public by moving: every route the monolith guards with its auth middleware still refuses a
+    // request without credentials, through the gateway, in its new service.
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'decompose-analysis.json'), 'utf8')) as { routes: Array<{ method: string; path: string; middleware: string[] }> };
+    // Routes whose first own middleware is the auth check (a loader before it may answer 404 first, in both).
+    const global = new Set(['requestLogger', 'express.json', 'cookieParser', 'rateLimit']);
+    const guarded = analysis.routes.filter((r) => r.method !== 'ALL' && r.middleware.find((m) => !global.has(m)) === 'authenticate');
+    expect(guarded.length).toBeGreaterThan(5);
+    for (const route of guarded) {
+      const target = route.path.replace(/:(\w+)(\([^)]*\))?\??/g, 'probe-1').replace(/\*/g, 'x');
+      const answer = await fetch(`http://127.0.0.1:${gatewayPort}${target}`, { method: route.method, headers: { 'content-type': 'application/json' }, body: route.method === 'GET' || route.method === 'HEAD' ? undefined : '{}' });
+      expect(answer.status, `${route.method} ${route.path} without credentials`).toBe(401);
     }
   }, 180_000);
 });
