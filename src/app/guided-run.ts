@@ -25,7 +25,7 @@ export async function analyseProject(dir: string, answers: GuidedAnswers, onProg
 
 const scratch = new Set<string>();
 
-/** Removes the scratch folders of runs still going (on Ctrl-C between steps the process ends without unwinding). */
+/** Removes the scratch folders of runs still going: once runPlan has read the analysis, or before the process ends. */
 export function removeScratch(): void {
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
   scratch.clear();

@@ -66,13 +66,27 @@ export async function runGuided(context: GuidedContext): Promise<number> {
   const progress = createProgress({ stream: streams.stderr, color, quiet: output.quiet, columns: (streams.stderr as { columns?: number }).columns });
   const state: RunState = { planFiles: [], scaffolded: null };
 
-  // Between prompts Ctrl-C is a signal, not a key: end the same way as at a prompt, after the running step's writes.
+  /*
+   * Ctrl-C at a prompt is a key (the prompt rejects); during a step it is a signal. A step that only computes
+   * (the analysis, the dry run) keeps the default: the process ends at once, with nothing written. A step that
+   * writes (the plan files, the scaffold, and the scratch analysis runPlan reads) holds the signal until its
+   * writes are done or removed, then ends with DEC-132 naming what was written. The writes are synchronous, so a
+   * JavaScript handler runs only after them: no set of files is left half-written.
+   */
   const onSignal = () => {
     removeScratch();
     streams.stderr.write(`\n${color.red('error')} DEC-132 ${cancelled(state, dir).message}\n`);
     process.exit(ExitCode.badInput);
   };
-  process.on('SIGINT', onSignal);
+  const holdSignal = () => {
+    process.off('SIGINT', onSignal);
+    process.on('SIGINT', onSignal);
+  };
+  /** Gives a Ctrl-C that came during the writes its turn (the state now says what was written), then lets go. */
+  const releaseSignal = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('SIGINT', onSignal);
+  };
   try {
     return await converse();
   } catch (error) {
@@ -121,6 +135,9 @@ export async function runGuided(context: GuidedContext): Promise<number> {
     const planning = progress.start(mode === 'refresh' ? `Refreshing ${found.existingPlan}` : 'Proposing services');
     let changed = false;
     const review = async (built: BuiltPlan, reviewAnalysis: Analysis, rebuild: (choices: PlanChoices) => BuiltPlan): Promise<PlanChoices | null> => {
+      // runPlan has read the scratch analysis by now: remove it before the questions, which may end the process.
+      removeScratch();
+      await releaseSignal();
       planning.succeed(`${mode === 'refresh' ? 'Refreshed' : 'Proposed'} ${built.plan.services.length} services and ${built.plan.sharedLibraries.length} shared libraries`);
       output.info(formatFindings(built.plan, color));
       let choices: PlanChoices | null = null;
@@ -134,16 +151,20 @@ export async function runGuided(context: GuidedContext): Promise<number> {
       output.info(formatHeading(3, STEPS, 'Scaffold', interactive ? 'choose what to write, preview it, write it' : 'write the services and their deployment', color));
       if (interactive) answers = await askScaffold(answers);
       else output.info(color.dim(describeAnswers(answers)));
+      holdSignal(); // runPlan writes the plan files when this returns
       return choices;
     };
     let planRun: Awaited<ReturnType<typeof planProject>>;
+    holdSignal(); // until the review starts, so the scratch analysis is never left behind
     try {
       planRun = await planProject({ dir, answers, analysis, refresh: mode === 'refresh', replace: mode === 'replace', review });
+      state.planFiles = planRun.written.map((f) => path.relative(dir, f) || f);
     } catch (error) {
       planning.fail();
       throw error;
+    } finally {
+      await releaseSignal();
     }
-    state.planFiles = planRun.written.map((f) => path.relative(dir, f) || f);
     for (const warning of planRun.warnings) output.warn(warning);
     output.info(state.planFiles.length > 0 ? `${color.green('✔')} Wrote ${state.planFiles.join(', ')}` : `${color.green('✔')} The plan files are up to date`);
 
@@ -182,11 +203,14 @@ export async function runGuided(context: GuidedContext): Promise<number> {
     }
     if (write) {
       const writing = progress.start('Writing the scaffold');
+      holdSignal();
       try {
         state.scaffolded = await scaffoldProject(dir, answers, false);
       } catch (error) {
         writing.fail();
         throw error;
+      } finally {
+        await releaseSignal();
       }
       const written = previewFiles(state.scaffolded, dir);
       writing.succeed(`Wrote ${path.relative(dir, state.scaffolded.outDir) || '.'}/: ${countWords(written)}`);
@@ -212,7 +236,6 @@ export async function runGuided(context: GuidedContext): Promise<number> {
       const run = interactive ? await ui.confirm({ message: `Run decompose verify now (${answers.gateway} gateway)?`, default: answers.runVerify }) : answers.runVerify;
       answers = { ...answers, runVerify: run };
       if (run) {
-        process.off('SIGINT', onSignal);
         verifyCode = await context.runCommand(['--cwd', dir, ...(output.color.level === 0 ? ['--no-color'] : []), 'verify', ...(verify.gatewayOption ? ['--gateway', answers.gateway] : [])]);
         ranVerify = true;
       } else {
