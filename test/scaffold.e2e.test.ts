@@ -55,6 +55,12 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose scaffold on fixtures/%s', (fix
     }
     for (const file of ['MIGRATION.md', 'README.md', 'gateway/nginx.conf', 'gateway/node/gateway.mjs', 'docker-compose.yml', 'deploy/k8s/base/kustomization.yaml']) expect(fs.existsSync(path.join(out, file)), file).toBe(true);
     expect(fs.existsSync(path.join(dir, '.github/workflows/ci.yml'))).toBe(true);
+    // Hard-coded secret fallbacks are reported by position, never by value.
+    const migration = fs.readFileSync(path.join(out, 'MIGRATION.md'), 'utf8');
+    if (fixture === 'shop-ts') {
+      expect(migration).toContain('`src/config.ts:34`: `JWT_SECRET` has a value written in the code as its fallback');
+      expect(migration).not.toContain('dev-only-jwt-secret-change-me');
+    }
     // Nothing of the monolith changed.
     expect(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).toBe(fs.readFileSync(path.join(fixturePath(fixture), 'package.json'), 'utf8'));
   });

@@ -81,7 +81,7 @@ export function renderScaffold(plan: Plan, analysis: Analysis, sources: SourceSe
   const cache = buildCachePolicy(plan, analysis, layout, code);
   const targets = new Set(options.targets);
   const changes: FileChange[] = [];
-  if (targets.has('services')) changes.push(...renderWorkspace(plan, analysis, layout, code, cache, manifest, options));
+  if (targets.has('services')) changes.push(...renderWorkspace(plan, analysis, layout, code, cache, manifest, options, sources));
   if (targets.has('gateway')) changes.push(...renderGateway(plan));
   if (targets.has('docker')) changes.push(...renderDocker(plan, analysis, { host: options.host, registry: options.registry }));
   if (targets.has('k8s')) changes.push(...renderK8s(plan, analysis, { host: options.host, registry: options.registry }));
@@ -124,6 +124,7 @@ function renderWorkspace(
   cache: Record<string, ServiceCachePolicy>,
   manifest: MonolithManifest,
   options: ScaffoldOptions,
+  sources: SourceSet,
 ): FileChange[] {
   const changes: FileChange[] = [];
   const version = manifest.packageJson.version ?? '0.0.0';
@@ -200,7 +201,7 @@ function renderWorkspace(
         libraries: layout.libraries.map((l) => ({ name: l.name, packageName: l.packageName })),
         clientCount: count(code, 'client'),
         dataCount: count(code, 'data'),
-        sections: migrationSections(plan, analysis, code),
+        sections: migrationSections(plan, analysis, code, sources),
         order: extractionOrder(plan),
       },
     }),
@@ -392,10 +393,26 @@ interface MigrationSection {
   items: { at: string; unit: string; message: string }[];
 }
 
-function migrationSections(plan: Plan, analysis: Analysis, code: ExtractedCode): MigrationSection[] {
+/**
+ * `process.env.JWT_SECRET ?? 'dev-secret'`, `required('X', process.env.X, 'fallback')`, `?? DEFAULT_PASSWORD`: a
+ * secret with a value written in the code, after the read on the same line (the value itself is never repeated).
+ */
+function hasHardCodedFallback(line: string): boolean {
+  const read = line.search(/process\.env\b/);
+  if (read < 0) return false;
+  const after = line.slice(read);
+  return /(['"`])[^'"`]{3,}\1/.test(after.replace(/^process\.env(\.\w+|\[\s*(['"`])[^'"`]*\2\s*\])/, '')) || /(\?\?|\|\|)\s*[A-Z][A-Z0-9_]{2,}\b/.test(after);
+}
+
+function migrationSections(plan: Plan, analysis: Analysis, code: ExtractedCode, sources: SourceSet): MigrationSection[] {
   const notes = code.units.flatMap((u) => u.notes);
   const of = (kind: MigrationNote['kind']) => sortBy(notes.filter((n) => n.kind === kind), (n) => n.at, (n) => n.unit).map((n) => ({ at: n.at, unit: n.unit, message: n.message }));
-  const secrets = analysis.hazards.length >= 0 ? analysis.env.filter((e) => e.secretLike) : [];
+  const secrets = analysis.env.filter((e) => e.secretLike);
+  const hardCoded = secrets.flatMap((secret) =>
+    secret.modules
+      .filter((m) => hasHardCodedFallback((sources[m.module] ?? '').split('\n')[m.line - 1] ?? ''))
+      .map((m) => ({ at: `${m.module}:${m.line}`, unit: '', message: `\`${secret.name}\` has a value written in the code as its fallback: every copy of this code carries it; remove the fallback so a missing Secret fails at start` })),
+  );
   return [
     {
       title: 'Calls that could not become HTTP calls',
@@ -429,7 +446,7 @@ function migrationSections(plan: Plan, analysis: Analysis, code: ExtractedCode):
     {
       title: 'Secrets',
       intro: 'Secret-like settings become references to Kubernetes Secrets (never values): create the Secret before deploying.',
-      items: secrets.map((s) => ({ at: s.modules.map((m) => `${m.module}:${m.line}`).join(', '), unit: '', message: `\`${s.name}\`` })),
+      items: [...secrets.map((s) => ({ at: s.modules.map((m) => `${m.module}:${m.line}`).join(', '), unit: '', message: `\`${s.name}\`` })), ...hardCoded],
     },
     {
       title: 'Other',
