@@ -26,7 +26,8 @@ export function checkDrift(analysis: Analysis, plan: Plan, options: DriftOptions
   const allModules = analysis.modules.map((m) => m.path);
   const choices: PlanChoices = {
     settings: plan.settings,
-    services: plan.services.map((s) => ({ name: s.name, modules: s.modules, owns: s.owns, dependsOn: s.dependsOn, replicas: s.replicas })),
+    // The cache choice plays no part in drift: passing the plan's own spares computing the defaults.
+    services: plan.services.map((s) => ({ name: s.name, modules: s.modules, owns: s.owns, dependsOn: s.dependsOn, replicas: s.replicas, cache: s.cache ?? {} })),
     sharedLibraries: plan.sharedLibraries,
     entrypoints: plan.entrypoints,
     rationale: {},

@@ -28,18 +28,18 @@ export function cacheDecisions(analysis: Analysis, service: string, routes: stri
     const method = route.slice(0, space);
     const path = route.slice(space + 1);
     if (method !== 'GET') continue;
-    const matching = analysis.routes.filter((r) => r.method === 'GET' && r.path === path);
+    const matching = context.getRoutes.get(path) ?? [];
     // A router built by a shared factory reads what the module that configures it (its origin) reaches.
     const handlers = uniqueSorted(matching.flatMap((r) => (r.origin ? [r.handler.module, r.origin] : [r.handler.module])));
     if (handlers.length === 0) {
       decisions.push({ route, cacheable: false, reason: 'no handler found in the analysis', tags: [] });
       continue;
     }
-    const reached = new Set(handlers.flatMap((h) => [...context.closureOf(h)]));
-    const tags = uniqueSorted([...reached].flatMap((m) => [...(context.entitiesByModule.get(m) ?? [])]));
+    const reach = handlers.map((h) => context.reachOf(h));
+    const tags = uniqueSorted(reach.flatMap((r) => r.tags));
     const writer = handlers.find((h) => (context.writesByModule.get(h)?.size ?? 0) > 0);
     // Process state of another service is that service's concern (it answers through its own API).
-    const stateful = [...reached].sort(compareStrings).find((m) => context.statefulModules.has(m) && (serviceOf(m) === null || serviceOf(m) === service));
+    const stateful = uniqueSorted(reach.flatMap((r) => r.stateful)).find((m) => serviceOf(m) === null || serviceOf(m) === service);
     const changedByTimer = tags.find((t) => context.volatile.has(t));
     let reason = '';
     if (writer) reason = `its handler's module ${writer} writes data`;
@@ -56,7 +56,16 @@ export function defaultCacheRoutes(analysis: Analysis, service: string, routes: 
   return Object.fromEntries(cacheDecisions(analysis, service, routes, serviceOf).filter((d) => d.cacheable).map((d) => [d.route, DEFAULT_CACHE_TTL_SECONDS]));
 }
 
+/** What a handler module reaches through its imports: entity tags and in-process state (sorted). */
+interface Reach {
+  tags: string[];
+  stateful: string[];
+}
+
 interface CacheContext {
+  reachOf: (module: string) => Reach;
+  /** GET routes of the analysis by full path (looked up once per route of every service). */
+  getRoutes: Map<string, Analysis['routes']>;
   entitiesByModule: Map<string, Set<string>>;
   writesByModule: Map<string, Set<string>>;
   statefulModules: Set<string>;
@@ -112,10 +121,35 @@ function contextOf(analysis: Analysis): CacheContext {
     if (hazard.kind !== 'timer') continue;
     for (const module of closureOf(hazard.file)) for (const entity of writesByModule.get(module) ?? []) volatile.add(entity);
   }
+  const getRoutes = new Map<string, Analysis['routes']>();
+  for (const route of analysis.routes) {
+    if (route.method !== 'GET') continue;
+    let list = getRoutes.get(route.path);
+    if (!list) getRoutes.set(route.path, (list = []));
+    list.push(route);
+  }
+  const statefulModules = new Set(analysis.hazards.filter((h) => h.kind !== 'timer' && h.kind !== 'local-disk').map((h) => h.file));
+  const reaches = new Map<string, Reach>();
+  const reachOf = (module: string): Reach => {
+    let reach = reaches.get(module);
+    if (!reach) {
+      const tags = new Set<string>();
+      const stateful: string[] = [];
+      for (const reached of closureOf(module)) {
+        for (const entity of entitiesByModule.get(reached) ?? []) tags.add(entity);
+        if (statefulModules.has(reached)) stateful.push(reached);
+      }
+      reach = { tags: [...tags].sort(compareStrings), stateful: stateful.sort(compareStrings) };
+      reaches.set(module, reach);
+    }
+    return reach;
+  };
   const context: CacheContext = {
+    reachOf,
+    getRoutes,
     entitiesByModule,
     writesByModule,
-    statefulModules: new Set(analysis.hazards.filter((h) => h.kind !== 'timer' && h.kind !== 'local-disk').map((h) => h.file)),
+    statefulModules,
     volatile,
     closureOf,
   };

@@ -202,6 +202,9 @@ function graphviz(): Promise<Viz> {
   return vizInstance;
 }
 
+/** Above this many dependency edges the graph is drawn without seam-count labels. */
+export const MAX_LABELLED_EDGES = 120;
+
 /** The DOT text of the service graph. Node names are generated; user text only ever appears in escaped labels. */
 export function serviceGraphDot(plan: Plan, view: PlanView = buildPlanView(plan)): string {
   const ids = new SvgIds();
@@ -229,13 +232,17 @@ export function serviceGraphDot(plan: Plan, view: PlanView = buildPlanView(plan)
     );
   });
   const missingNodes = new Map<string, string>();
+  // Edge labels make Graphviz's layout slow on big graphs (a minute at a few thousand edges): past this many
+  // edges the seam counts stay in the tables below the graph.
+  const edgeCount = view.services.reduce((n, s) => n + new Set(s.dependsOn).size, 0);
+  const labelEdges = edgeCount <= MAX_LABELLED_EDGES;
   const seamCounts = new Map<string, number>();
   for (const group of view.seamGroups) seamCounts.set(`${group.from}\u0000${group.to}`, group.seams.length);
   for (const service of view.services) {
     const from = serviceNodes.get(service.name)!;
     for (const target of [...new Set(service.dependsOn)].sort(compareStrings)) {
       const seams = seamCounts.get(`${service.name}\u0000${target}`) ?? 0;
-      const label = seams > 0 ? `, label="${dotEscape(countOf(seams, 'seam'))}"` : '';
+      const label = seams > 0 && labelEdges ? `, label="${dotEscape(countOf(seams, 'seam'))}"` : '';
       const toService = serviceNodes.get(target);
       const toLibrary = libraryNodes.get(target);
       if (toService !== undefined) lines.push(`  ${from} -> ${toService} [${label.slice(2)}];`);
