@@ -14,6 +14,7 @@ import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
 import { readAnalysis } from './analysis-file.js';
 import { sinkTarget, writeOutput } from './write-output.js';
+import { readPlanText } from './plan-input.js';
 import { DEFAULT_PLAN_FILE } from './run-plan.js';
 
 export interface CheckRunOptions {
@@ -39,7 +40,7 @@ export interface CheckRun {
 export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
-  const { plan, text } = loadPlan(planFile, dir);
+  const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
   const analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
   const allModules = analysis.modules.map((m) => m.path);
   const moduleSet = new Set(allModules);
@@ -51,7 +52,6 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     projectName: analysis.project.name,
     missingModulesAreDrift: true,
   });
-  void plan;
   const planRelative = toRepoPath(dir, planFile);
   const lines = text.split('\n');
   const planLocation = (needle: string): FindingLocation => {
@@ -84,16 +84,6 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   return { result, plan: validated, planFile, baselineWritten };
 }
 
-function loadPlan(planFile: string, dir: string): { plan: null; text: string } {
-  try {
-    return { plan: null, text: fs.readFileSync(planFile, 'utf8') };
-  } catch {
-    throw new UserError('DEC-060', `${planFile}: no plan to check against`, {
-      hint: `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`,
-      position: { file: planFile },
-    });
-  }
-}
 
 function isBaselineFile(content: string): boolean {
   try {

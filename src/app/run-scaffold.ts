@@ -5,13 +5,12 @@ import { ts } from 'ts-morph';
 import { analyze } from '../analyze/analyze.js';
 import type { WriteResult } from '../model/file-change.js';
 import type { Plan } from '../model/plan.js';
-import { expandModules } from '../plan/build-plan.js';
-import { parsePlan } from '../plan/plan-file.js';
 import { CI_PROVIDERS, type CiProvider } from '../scaffold/deploy-ci.js';
 import { type MonolithManifest, SCAFFOLD_TARGETS, type ScaffoldSummary, type ScaffoldTarget, renderScaffold, renderScaffoldCi } from '../scaffold/scaffold.js';
 import type { SourceSet } from '../scaffold/service-code.js';
 import { UserError } from '../util/errors.js';
 import { isInside, toRepoPath } from '../util/paths.js';
+import { parsePlanFor, readPlanText } from './plan-input.js';
 import { DEFAULT_PLAN_FILE } from './run-plan.js';
 import { writeOutput } from './write-output.js';
 
@@ -47,20 +46,10 @@ export interface ScaffoldRun {
 export async function runScaffold(options: ScaffoldRunOptions): Promise<ScaffoldRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
-  let text: string;
-  try {
-    text = fs.readFileSync(planFile, 'utf8');
-  } catch {
-    throw new UserError('DEC-060', `${planFile}: no plan to scaffold from`, { hint: `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`, position: { file: planFile } });
-  }
+  const text = readPlanText(planFile, 'scaffold from', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
   const analysis = await analyze({ dir });
   const all = analysis.modules.map((m) => m.path);
-  const known = new Set(all);
-  const plan = parsePlan(text, planFile, {
-    moduleExists: (m) => known.has(m),
-    matchModules: (pattern) => expandModules([pattern], all),
-    projectName: analysis.project.name,
-  });
+  const plan = parsePlanFor(text, planFile, analysis);
   const targets = options.targets ?? SCAFFOLD_TARGETS;
   const ci = (options.ci ?? 'github') as CiProvider;
   if (targets.includes('ci') && !CI_PROVIDERS.includes(ci)) {

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
+import { parsePlanFor, readPlanText } from './plan-input.js';
 import type { Plan } from '../model/plan.js';
-import { expandModules } from '../plan/build-plan.js';
-import { parsePlan } from '../plan/plan-file.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { type Answer, type CompareOptions, Correlation, compareAnswers } from '../verify/compare.js';
@@ -49,22 +48,8 @@ export interface RecordResult {
 }
 
 function loadPlan(dir: string, planFile: string): Promise<Plan> {
-  let text: string;
-  try {
-    text = fs.readFileSync(planFile, 'utf8');
-  } catch {
-    throw new UserError('DEC-060', `${planFile}: no plan to verify`, { hint: `Run \`decompose plan\` and \`decompose scaffold\` in ${dir} first, or pass --plan FILE.`, position: { file: planFile } });
-  }
-  return analyze({ dir }).then((analysis) => {
-    const all = analysis.modules.map((m) => m.path);
-    const known = new Set(all);
-    return parsePlan(text, planFile, {
-      moduleExists: (m) => known.has(m),
-      matchModules: (pattern) => expandModules([pattern], all),
-      projectName: analysis.project.name,
-      missingModulesAreDrift: true,
-    });
-  });
+  const text = readPlanText(planFile, 'verify', `Run \`decompose plan\` and \`decompose scaffold\` in ${dir} first, or pass --plan FILE.`);
+  return analyze({ dir }).then((analysis) => parsePlanFor(text, planFile, analysis, { missingModulesAreDrift: true }));
 }
 
 /** The contract command: --test-command, else the monolith's `npm run test:api`. */

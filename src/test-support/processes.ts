@@ -1,18 +1,6 @@
 import { type ResultPromise, execa } from 'execa';
-import net from 'node:net';
 
-/** A free loopback TCP port (the OS picks it; we release it right away). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../util/free-port.js';
 
 /** Polls a URL until it answers (any HTTP status), or fails after `timeoutMs`. */
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {

@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
+import { freePort } from '../util/free-port.js';
 
 /**
  * Every process a verify run starts goes through one supervisor: each runs in its own process group (so what it
@@ -106,18 +107,6 @@ export class Supervisor {
   }
 }
 
-/** A free loopback TCP port (the OS picks it; released right away). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Distinct free ports (the OS could hand out the same one twice after a release). */
 export async function freePorts(count: number): Promise<number[]> {
@@ -172,3 +161,5 @@ export function tail(file: string, lines = 20): string {
     return '';
   }
 }
+
+export { freePort };

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import type { Analysis } from '../model/analysis.js';
+import type { Plan } from '../model/plan.js';
+import { expandModules } from '../plan/build-plan.js';
+import { parsePlan } from '../plan/plan-file.js';
+import { UserError } from '../util/errors.js';
+
+/** The plan file's text, or DEC-060 saying which command needed it and how to make one. */
+export function readPlanText(planFile: string, purpose: string, hint: string): string {
+  try {
+    return fs.readFileSync(planFile, 'utf8');
+  } catch {
+    throw new UserError('DEC-060', `${planFile}: no plan to ${purpose}`, { hint, position: { file: planFile } });
+  }
+}
+
+/** Parses and validates a plan against the analysed code (its modules and its project name). */
+export function parsePlanFor(text: string, planFile: string, analysis: Analysis, options: { missingModulesAreDrift?: boolean } = {}): Plan {
+  const all = analysis.modules.map((m) => m.path);
+  const known = new Set(all);
+  return parsePlan(text, planFile, {
+    moduleExists: (m) => known.has(m),
+    matchModules: (pattern) => expandModules([pattern], all),
+    projectName: analysis.project.name,
+    ...(options.missingModulesAreDrift ? { missingModulesAreDrift: true } : {}),
+  });
+}
