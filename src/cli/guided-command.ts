@@ -12,6 +12,7 @@ import { ARTIFACT_LABELS, type PlanMode, type PreviewFile, REDIS_NOTE, analysisL
 import { createProgress } from './guided-progress.js';
 import { createOutput, type GlobalOptions, type Output, type Streams } from './output.js';
 import { formatProposal, reviewPlanInteractively } from './plan-review.js';
+import { promptTheme } from './prompt-theme.js';
 
 /*
  * The guided run: `decompose` with no command. It detects the project, analyses it with a progress bar, shows the
@@ -380,21 +381,7 @@ interface Prompts {
 function prompts(output: Output): Prompts {
   const { color } = output;
   const context = { output: process.stdout };
-  const theme = {
-    prefix: { idle: color.blue('?'), done: color.green('✔') },
-    style: {
-      answer: (text: string) => color.cyan(text),
-      message: (text: string) => color.bold(text),
-      error: (text: string) => color.red(`> ${text}`),
-      defaultAnswer: (text: string) => color.dim(`(${text})`),
-      help: (text: string) => color.dim(text),
-      highlight: (text: string) => color.cyan(text),
-      key: (text: string) => color.cyan(color.bold(`<${text}>`)),
-      description: (text: string) => color.cyan(text),
-      disabled: (text: string) => color.dim(text),
-      keysHelpTip: (keys: Array<[string, string]>) => keys.map(([k, action]) => `${color.bold(k)} ${color.dim(action)}`).join(color.dim(' • ')),
-    },
-  };
+  const theme = promptTheme(color);
   return {
     select: (config) => select({ ...config, loop: false, theme }, context),
     checkbox: (config) =>

@@ -7,6 +7,7 @@ import { formatNumber } from '../report/plan-markdown.js';
 import { compareStrings, uniqueSorted } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import type { Output } from './output.js';
+import { promptTheme } from './prompt-theme.js';
 
 /*
  * The interactive review of a proposed plan (`decompose plan` in a terminal without --yes). The pure helpers
@@ -641,21 +642,7 @@ interface Prompts {
 function prompts(output: Output): Prompts {
   const { color } = output;
   const context = { output: output.json ? process.stderr : process.stdout };
-  const theme = {
-    prefix: { idle: color.blue('?'), done: color.green('✔') },
-    style: {
-      answer: (text: string) => color.cyan(text),
-      message: (text: string) => color.bold(text),
-      error: (text: string) => color.red(`> ${text}`),
-      defaultAnswer: (text: string) => color.dim(`(${text})`),
-      help: (text: string) => color.dim(text),
-      highlight: (text: string) => color.cyan(text),
-      key: (text: string) => color.cyan(color.bold(`<${text}>`)),
-      description: (text: string) => color.cyan(text),
-      disabled: (text: string) => color.dim(text),
-      keysHelpTip: (keys: Array<[string, string]>) => keys.map(([k, action]) => `${color.bold(k)} ${color.dim(action)}`).join(color.dim(' • ')),
-    },
-  };
+  const theme = promptTheme(color);
   return {
     select: (config) => select({ ...config, loop: false, theme }, context),
     checkbox: (config) =>
