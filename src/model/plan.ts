@@ -38,9 +38,12 @@ export const ServiceSchema = z.object({
   dependsOn: z.array(z.string()).describe('services this service may call'),
   replicas: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }),
   cache: z
-    .record(z.string().regex(/^GET \/\S*$/, 'a key is a GET route of the service, e.g. "GET /api/products"'), z.number().int().min(1).max(86_400))
+    .record(
+      z.string().regex(/^(GET \/\S*|CALL \S+#\S+)$/, 'a key is a GET route of the service ("GET /api/products") or a call it makes ("CALL src/catalog/catalog.api.ts#getProductPrices")'),
+      z.number().int().min(1).max(86_400),
+    )
     .optional()
-    .describe('GET routes the service caches in Redis, with their TTL in seconds (proposed by decompose plan; remove a route to stop caching it)'),
+    .describe('what the service caches in Redis, with the TTL in seconds: its GET routes, and results of calls it makes to other services (proposed by decompose plan; remove an entry to stop caching it)'),
   routes: z.array(z.string()).describe('derived: "METHOD /full/path" served by this service'),
   hazards: z.array(ServiceHazardSchema).describe('derived: scale-out hazards in its modules'),
   loc: z.number().int().describe('derived: lines of code'),

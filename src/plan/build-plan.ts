@@ -10,7 +10,7 @@ import {
   type Seam,
   type Service,
 } from '../model/plan.js';
-import { defaultCacheRoutes } from './cache-defaults.js';
+import { DEFAULT_CACHE_TTL_SECONDS, callCacheDecisions, callCacheKey, defaultCacheRoutes } from './cache-defaults.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { routeModules } from '../graph/module-graph.js';
 import { computeBaselines } from './baselines.js';
@@ -156,12 +156,20 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
     disallowed.push(...seams.filter((s) => s.from === choice.name && !dependsOn.includes(s.to)));
     const routes = uniqueSorted(routesOf.get(choice.name) ?? []);
     // The team's cache choices stay; routes the service no longer serves drop out. A new plan gets the defaults.
+    const serviceOf = (m: string) => {
+      const place = assignment.get(m);
+      return place?.kind === 'service' ? place.name : null;
+    };
+    const calls = seams.filter((s) => s.from === choice.name);
+    const callKeys = new Set(calls.map((s) => callCacheKey(s.callee, s.symbol)));
     const cache = choice.cache
-      ? Object.fromEntries(Object.entries(choice.cache).filter(([route]) => routes.includes(route)).sort((a, b) => compareStrings(a[0], b[0])))
-      : defaultCacheRoutes(analysis, choice.name, routes, (m) => {
-          const place = assignment.get(m);
-          return place?.kind === 'service' ? place.name : null;
-        });
+      ? Object.fromEntries(Object.entries(choice.cache).filter(([key]) => routes.includes(key) || callKeys.has(key)).sort((a, b) => compareStrings(a[0], b[0])))
+      : Object.fromEntries(
+          Object.entries({
+            ...defaultCacheRoutes(analysis, choice.name, routes, serviceOf),
+            ...Object.fromEntries(callCacheDecisions(analysis, calls, serviceOf).filter((d) => d.cacheable).map((d) => [d.key, DEFAULT_CACHE_TTL_SECONDS])),
+          }).sort((a, b) => compareStrings(a[0], b[0])),
+        );
     return {
       name: choice.name,
       modules: options.keepModuleLists ? [...choice.modules].sort(compareStrings) : compressModules(modules, allModules),

@@ -51,6 +51,50 @@ export function cacheDecisions(analysis: Analysis, service: string, routes: stri
   return decisions;
 }
 
+/** Function names that read: such calls are retried on network failures, and their results may be cached. */
+export const READ_NAME = /^(get|find|list|count|fetch|search|load|read|lookup|query|has|is|exists|check|resolve|describe|show|view)/i;
+
+/** The plan's key for a call a service makes to another: `CALL src/catalog/catalog.api.ts#getProductPrices`. */
+export function callCacheKey(module: string, symbol: string): string {
+  return `CALL ${module}#${symbol}`;
+}
+
+/**
+ * Cross-service calls whose results a service can cache: a function of another service that reads (by its name),
+ * becomes an HTTP call (convertible), reaches data (tags) and no in-process state of its owner, and no data a timer
+ * changes. Tags are every entity the callee's module can reach: the owner's writes drop them.
+ */
+export function callCacheDecisions(
+  analysis: Analysis,
+  seams: Array<{ callee: string; symbol: string; kind: string; convertible: boolean; to: string }>,
+  serviceOf: (module: string) => string | null,
+): Array<{ key: string; cacheable: boolean; reason: string; tags: string[] }> {
+  const context = contextOf(analysis);
+  const seen = new Set<string>();
+  const out: Array<{ key: string; cacheable: boolean; reason: string; tags: string[] }> = [];
+  for (const seam of seams) {
+    if (seam.kind !== 'function' || !seam.convertible) continue;
+    const key = callCacheKey(seam.callee, seam.symbol);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const reach = context.reachOf(seam.callee);
+    const stateful = reach.stateful.find((m) => serviceOf(m) === null || serviceOf(m) === seam.to);
+    const changedByTimer = reach.tags.find((t) => context.volatile.has(t));
+    let reason = '';
+    if (!READ_NAME.test(seam.symbol)) reason = 'its name does not say it only reads';
+    else if (stateful) reason = `it reaches ${stateful}, which keeps state in the process`;
+    else if (changedByTimer) reason = `\`${changedByTimer}\` is changed by a timer, not only by requests`;
+    else if (reach.tags.length === 0) reason = 'it reads no data decompose can see, so no write would invalidate it';
+    out.push({ key, cacheable: reason === '', reason, tags: reach.tags });
+  }
+  return out.sort((a, b) => compareStrings(a.key, b.key));
+}
+
+/** The tags of a call's result: every entity the callee's module can reach. */
+export function callTags(analysis: Analysis, module: string): string[] {
+  return contextOf(analysis).reachOf(module).tags;
+}
+
 /** The plan's default: every cacheable GET route with the default TTL. */
 export function defaultCacheRoutes(analysis: Analysis, service: string, routes: string[], serviceOf: (module: string) => string | null): Record<string, number> {
   return Object.fromEntries(cacheDecisions(analysis, service, routes, serviceOf).filter((d) => d.cacheable).map((d) => [d.route, DEFAULT_CACHE_TTL_SECONDS]));

@@ -129,6 +129,17 @@ describe('extractCode on an ES module TypeScript app', () => {
     expect(code.internal.users!.map((o) => `${o.kind} ${o.operation}`)).toEqual(['function src/users/user.repository#findUserByEmail', 'data src/users/user.repository#usersTable']);
     expect(code.internal.auth).toEqual([]);
   });
+
+  it('caches the result of a call the plan lists under the caller\'s cache, tagged with what the callee reaches', async () => {
+    const cached = (project: string) => {
+      const p = esmPlan(project);
+      p.services.find((s) => s.name === 'auth')!.cache = { 'CALL src/users/user.repository.ts#findUserByEmail': 10 };
+      return p;
+    };
+    const { code } = await extract(ESM_APP, cached);
+    const members = unitOf(code.units, 'auth').facades[0]!.members;
+    expect(members.find((m) => m.name === 'findUserByEmail')).toMatchObject({ kind: 'client', cache: { ttlSeconds: 10, tags: ['users'] } });
+  });
 });
 
 const CJS_APP: Record<string, string> = {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Node, Project, type SourceFile, SyntaxKind, ts } from 'ts-morph';
 import type { Analysis, ExportedSymbol, ImportEdge } from '../model/analysis.js';
 import type { Plan } from '../model/plan.js';
+import { READ_NAME, callCacheKey, callTags } from '../plan/cache-defaults.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { type Placement, type UnitLayout, type WorkspaceLayout, groupEdges, importablePath, relativeSpecifier } from './layout.js';
 
@@ -24,7 +25,20 @@ export interface CopiedFile {
 }
 
 export type FacadeMember =
-  | { kind: 'client'; name: string; operation: string; owner: string; idempotent: boolean; typeParameters: string; params: string; args: string; returnType: string; at: string }
+  | {
+      kind: 'client';
+      name: string;
+      operation: string;
+      owner: string;
+      idempotent: boolean;
+      /** Cache-aside for the result, when the plan lists the call under the service's cache. */
+      cache: { ttlSeconds: number; tags: string[] } | null;
+      typeParameters: string;
+      params: string;
+      args: string;
+      returnType: string;
+      at: string;
+    }
   | { kind: 'data'; name: string; operation: string; owner: string; type: string; at: string }
   | { kind: 'stub'; name: string; owner: string; what: string; at: string; reason: string; isClass: boolean }
   | { kind: 'reexport'; name: string; importedName: string; specifier: string };
@@ -78,7 +92,6 @@ export interface ExtractedCode {
 }
 
 const CODE_EXTENSION = /\.(c|m)?[jt]sx?$/;
-const READ_NAME = /^(get|find|list|count|fetch|search|load|read|lookup|query|has|is|exists|check|resolve|describe|show|view)/i;
 
 /** The monolith's path aliases (tsconfig `baseUrl`/`paths`), so types declared behind an alias can be spelled out. */
 export interface AliasOptions {
@@ -594,6 +607,7 @@ class Extractor {
             owner,
             operation: operationId(module, name),
             idempotent: READ_NAME.test(name),
+            cache: this.callCache(context.unit.name, module, name),
             typeParameters: signature?.typeParameters ?? '',
             params: signature?.params ?? '...args: any[]',
             args: signature?.args ?? '...args',
@@ -668,6 +682,14 @@ class Extractor {
       if (this.modules.has(candidate)) return candidate;
     }
     return null;
+  }
+
+  /** The cache the plan gives a call this unit makes (`CALL <module>#<symbol>`), with the tags of its result. */
+  private callCache(unit: string, module: string, symbol: string): { ttlSeconds: number; tags: string[] } | null {
+    const ttl = this.plan.services.find((s) => s.name === unit)?.cache?.[callCacheKey(module, symbol)];
+    if (ttl === undefined) return null;
+    const tags = callTags(this.analysis, module);
+    return tags.length > 0 ? { ttlSeconds: ttl, tags } : null;
   }
 
   /**
