@@ -94,6 +94,8 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
   const importLocals = new Set(raw.flatMap((entry) => (entry.kind === 'import' ? entry.locals : [])));
   const trackValues = valueNames !== null && importLocals.size > 0;
   const propertyReads: ts.PropertyAccessExpression[] = [];
+  // `const { Report } = db`: members read by destructuring a namespace binding.
+  const destructured: ts.VariableDeclaration[] = [];
   const visit = (node: ts.Node, inValue: boolean): void => {
     if (isCallExpression(node)) {
       const callee = node.expression;
@@ -118,6 +120,7 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
       cjs = true;
     }
     if (isPropertyAccessExpression(node) && isIdentifier(node.expression)) propertyReads.push(node);
+    else if (isVariableDeclaration(node) && node.initializer && isIdentifier(node.initializer) && isObjectBindingPattern(node.name)) destructured.push(node);
     if (!inValue || !trackValues) {
       forEachChild(node, visitOther);
       return;
@@ -150,6 +153,13 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     const wanted = new Set(locals);
     const found = new Set<string>();
     for (const read of propertyReads) if (wanted.has((read.expression as ts.Identifier).text)) found.add(read.name.text);
+    for (const declaration of destructured) {
+      if (!wanted.has((declaration.initializer as ts.Identifier).text)) continue;
+      for (const element of (declaration.name as ts.ObjectBindingPattern).elements) {
+        const key = element.propertyName ?? element.name;
+        if (isIdentifier(key) && !element.dotDotDotToken) found.add(key.text);
+      }
+    }
     return [...found].sort();
   };
 
