@@ -142,6 +142,20 @@ describe('decompose scaffold: what it writes, and what it refuses', () => {
     }
   });
 
+  it('blog-cjs (CommonJS): golden copies of the file list and key files', async () => {
+    const blog = copyFixture('blog-cjs');
+    fs.copyFileSync(path.join(fixturePath('blog-cjs'), 'golden', 'decompose.plan.yaml'), path.join(blog, 'decompose.plan.yaml'));
+    const result = await runCli(['scaffold', blog, '--only', 'services,gateway']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const out = path.join(blog, 'decomposed');
+    const list = (await execa('find', ['.', '-type', 'f'], { cwd: out })).stdout.split('\n').sort().join('\n');
+    const golden = path.join(fixturePath('blog-cjs'), 'golden', 'scaffold');
+    await expect(`${list}\n`).toMatchFileSnapshot(path.join(golden, 'files.txt'));
+    for (const file of ['MIGRATION.md', 'services/posts/main.js', 'services/posts/routes/index.js', 'services/posts/remote/models/index.js', 'services/auth/internal.js', 'services/posts/middleware/authenticate.js']) {
+      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, file.replace(/\//g, '__')));
+    }
+  });
+
   it('changes nothing on a second run, keeps an edited file (new version beside it), and overwrites only with --force', async () => {
     const out = path.join(dir, 'decomposed');
     const again = await runCli(['scaffold', dir, '--only', 'services,gateway', '--json']);
