@@ -138,7 +138,7 @@ describe('decompose scaffold: what it writes, and what it refuses', () => {
     const golden = path.join(fixturePath('shop-ts'), 'golden', 'scaffold');
     await expect(`${list}\n`).toMatchFileSnapshot(path.join(golden, 'files.txt'));
     for (const file of ['MIGRATION.md', 'services/cart/main.ts', 'services/cart/src/routes.ts', 'services/cart/remote/src/catalog/catalog.api.ts', 'services/orders/remote/src/inventory/stock.repository.ts', 'services/inventory/internal.ts', 'services/auth/package.json']) {
-      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, file.replace(/\//g, '__')));
+      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, `${file.replace(/\//g, '__')}.golden`));
     }
   });
 
@@ -152,7 +152,7 @@ describe('decompose scaffold: what it writes, and what it refuses', () => {
     const golden = path.join(fixturePath('blog-cjs'), 'golden', 'scaffold');
     await expect(`${list}\n`).toMatchFileSnapshot(path.join(golden, 'files.txt'));
     for (const file of ['MIGRATION.md', 'services/posts/main.js', 'services/posts/routes/index.js', 'services/posts/remote/models/index.js', 'services/auth/internal.js', 'services/posts/middleware/authenticate.js']) {
-      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, file.replace(/\//g, '__')));
+      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, `${file.replace(/\//g, '__')}.golden`));
     }
   });
 
