@@ -82,6 +82,20 @@ class CallGraph {
   linked(a: string, b: string): boolean {
     return this.has(a, b) || this.has(b, a);
   }
+
+  /** Every unordered pair {a, b} of distinct units with a call either way, once; and the units that call themselves. */
+  linkedPairs(): { pairs: Array<[string, string]>; selfCalls: string[] } {
+    const pairs: Array<[string, string]> = [];
+    const selfCalls: string[] = [];
+    for (const [caller, callees] of this.out) {
+      for (const callee of callees) {
+        if (callee === caller) selfCalls.push(caller);
+        // Counted from the side that sorts first, or from the caller when the call goes one way only.
+        else if (caller < callee || !this.has(callee, caller)) pairs.push([caller, callee]);
+      }
+    }
+    return { pairs, selfCalls };
+  }
 }
 
 /**
@@ -216,28 +230,36 @@ function icpCounts(caller: string, callee: string, isRoot: (u: string) => boolea
  * Σ_{ordered s≠t} σ/(2·N_s·N_t), divided by K, by K−1, times 2, evaluated in that order.
  */
 function structuralModularity(services: string[][], raw: CallGraph): number {
+  // The script enumerates every pair of units (quadratic in the units); this counts the same pairs from the calls:
+  // μ_s gets each linked pair inside s once, and a self-call of any unit but the service's last (the script's
+  // i < n-1 bound); σ(m, n) gets each linked pair between m and n.
   const k = services.length;
-  const scoh: number[] = [];
-  for (const units of services) {
-    const n = units.length;
-    let mu = 0;
-    for (let i = 0; i < n - 1; i++) {
-      for (let j = i; j < n; j++) {
-        if (raw.linked(units[i]!, units[j]!)) mu += 1;
-      }
+  const place = new Map<string, { service: number; index: number }>();
+  services.forEach((units, s) => units.forEach((unit, index) => place.set(unit, { service: s, index })));
+  const mu = new Array<number>(k).fill(0);
+  const sigma = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const { pairs, selfCalls } = raw.linkedPairs();
+  for (const [a, b] of pairs) {
+    const pa = place.get(a);
+    const pb = place.get(b);
+    if (!pa || !pb) continue;
+    if (pa.service === pb.service) mu[pa.service]! += 1;
+    else {
+      sigma[pa.service]![pb.service]! += 1;
+      sigma[pb.service]![pa.service]! += 1;
     }
-    scoh.push(mu / (n * n));
   }
+  for (const unit of selfCalls) {
+    const p = place.get(unit);
+    if (p && p.index < services[p.service]!.length - 1) mu[p.service]! += 1;
+  }
+  const scoh = services.map((units, s) => mu[s]! / (units.length * units.length));
 
   let p2 = 0;
   for (let m = 0; m < k; m++) {
     for (let n = 0; n < k; n++) {
       if (m === n) continue;
-      const ci = services[m]!;
-      const cj = services[n]!;
-      let sigma = 0;
-      for (const a of ci) for (const b of cj) if (raw.linked(a, b)) sigma += 1;
-      p2 += sigma / (2 * ci.length * cj.length);
+      p2 += sigma[m]![n]! / (2 * services[m]!.length * services[n]!.length);
     }
   }
   p2 = k === 1 ? 0 : (p2 / k / (k - 1)) * 2;
@@ -254,11 +276,14 @@ function structuralModularity(services: string[][], raw: CallGraph): number {
  * not in the partition are simply never counted.
  */
 function interfaceNumber(services: string[][], filtered: CallGraph): number {
+  // Unordered linked pairs whose units sit in different services (the script enumerates all cross pairs).
+  const serviceOf = new Map<string, number>();
+  services.forEach((units, s) => units.forEach((unit) => serviceOf.set(unit, s)));
   let pairs = 0;
-  for (let s = 0; s < services.length; s++) {
-    for (let t = s + 1; t < services.length; t++) {
-      for (const a of services[s]!) for (const b of services[t]!) if (filtered.linked(a, b)) pairs += 1;
-    }
+  for (const [a, b] of filtered.linkedPairs().pairs) {
+    const sa = serviceOf.get(a);
+    const sb = serviceOf.get(b);
+    if (sa !== undefined && sb !== undefined && sa !== sb) pairs += 1;
   }
   return pairs / services.length;
 }
