@@ -33,7 +33,7 @@ import {
   tempDir,
   withoutKubernetesSd,
   write,
-} from './deploy-validators.js';
+} from '../src/test-support/deploy-validators.js';
 
 const FIXTURES = ['shop-ts', 'blog-cjs'] as const;
 type FixtureName = (typeof FIXTURES)[number];

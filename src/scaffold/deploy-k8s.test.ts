@@ -1,8 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as k8sTypes from '@kubernetes/client-node/dist/gen/models/all.js';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../analyze/analyze.js';
@@ -15,83 +14,22 @@ import { fixturePath } from '../test-support/temp-project.js';
 import { UserError } from '../util/errors.js';
 import { renderK8s } from './deploy-k8s.js';
 import { buildDeployModel, staticPrefix } from './deploy-model.js';
+import { type K8sObject, checkObject, checkStream, kustomize } from '../test-support/deploy-validators.js';
 
 const HOST = 'shop.example.com';
 const OPTIONS = { host: HOST, registry: 'ghcr.io/acme' };
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
 // ---------------------------------------------------------------------------------------------------------
-// The object check (VALIDATORS.md): kubernetes-models validate() for types, required fields and enums, plus a
-// walk against @kubernetes/client-node's attributeTypeMap for unknown (misspelled) fields, which validate()
-// lets through. Every problem is reported with its path.
+// The object check (VALIDATORS.md) lives in src/test-support/deploy-validators.ts: kubernetes-models validate()
+// for types, required fields and enums, plus a walk for unknown (misspelled) fields.
 
-type AttributeType = { baseName: string; type: string };
-const typeModels = k8sTypes as unknown as Record<string, { attributeTypeMap?: AttributeType[] } | undefined>;
 
-async function checkObject(object: K8sObject, where: string): Promise<string[]> {
-  const problems: string[] = [];
-  const { apiVersion, kind } = object;
-  let models: Record<string, unknown>;
-  try {
-    models = (await import(`kubernetes-models/${apiVersion}`)) as Record<string, unknown>;
-  } catch {
-    return [`${where}: unknown apiVersion ${apiVersion}`];
-  }
-  const Model = models[kind] as (new (data: unknown) => { validate(): void }) | undefined;
-  if (!Model) return [`${where}: unknown kind ${apiVersion} ${kind}`];
-  try {
-    new Model(object).validate();
-  } catch (error) {
-    const errors = (error as { errors?: Array<{ instancePath?: string; message?: string }> }).errors;
-    if (errors) for (const e of errors) problems.push(`${where}${e.instancePath ?? ''}: ${e.message ?? 'invalid'}`);
-    else problems.push(`${where}: ${(error as Error).message}`);
-  }
-  const version = apiVersion.split('/').at(-1)!;
-  problems.push(...unknownFields(object, `${version[0]!.toUpperCase()}${version.slice(1)}${kind}`, where));
-  return problems;
-}
 
-function unknownFields(value: unknown, type: string, at: string): string[] {
-  const array = /^Array<(.+)>$/.exec(type);
-  if (array) return Array.isArray(value) ? value.flatMap((item, i) => unknownFields(item, array[1]!, `${at}[${i}]`)) : [`${at}: expected a list`];
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) {
-    return value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => unknownFields(v, map[1]!, `${at}.${k}`)) : [`${at}: expected a map`];
-  }
-  const model = typeModels[type];
-  if (!model?.attributeTypeMap) return []; // string, number, boolean, Date, IntOrString, any
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected an object (${type})`];
-  return Object.entries(value).flatMap(([key, child]) => {
-    const attribute = model.attributeTypeMap!.find((a) => a.baseName === key);
-    return attribute ? unknownFields(child, attribute.type, `${at}.${key}`) : [`${at}.${key}: unknown field of ${type}`];
-  });
-}
 
-async function checkStream(text: string, where: string): Promise<{ objects: K8sObject[]; problems: string[] }> {
-  const objects: K8sObject[] = [];
-  const problems: string[] = [];
-  for (const [i, doc] of YAML.parseAllDocuments(text).entries()) {
-    if (doc.errors.length > 0) problems.push(`${where}#${i}: ${doc.errors[0]!.message}`);
-    const object = doc.toJS() as K8sObject | null;
-    if (object === null) continue;
-    objects.push(object);
-    problems.push(...(await checkObject(object, `${where}:${object.kind}/${object.metadata?.name}`)));
-  }
-  return { objects, problems };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 
-function kubectl(): string {
-  const found = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (!found) throw new Error('kubectl (with kustomize v5) is needed for these tests; see VALIDATORS.md');
-  return found;
-}
 
-function kustomize(dir: string): { ok: boolean; output: string } {
-  const result = spawnSync(kubectl(), ['kustomize', dir], { encoding: 'utf8' });
-  return { ok: result.status === 0, output: result.status === 0 ? result.stdout : result.stderr };
-}
 
 function writeTree(changes: FileChange[]): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-k8s-'));

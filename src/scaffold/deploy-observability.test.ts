@@ -12,6 +12,7 @@ import { buildPlan } from '../plan/build-plan.js';
 import { fixturePath, repoRoot } from '../test-support/temp-project.js';
 import { ALERT_NAMES, renderObservability } from './deploy-observability.js';
 import { isGenerated } from './render-templates.js';
+import { checkKubernetesSd, promtool, withoutKubernetesSd } from '../test-support/deploy-validators.js';
 
 // Validators that run here for real (see shared VALIDATORS.md); each is first shown rejecting a broken file.
 // promtool comes from Debian's `prometheus` package (.ci/run installs it).
@@ -37,11 +38,6 @@ function read(relative: string): string {
   return fs.readFileSync(path.join(dir, relative), 'utf8');
 }
 
-function promtool(...args: string[]): { code: number; output: string } {
-  const run = spawnSync('promtool', args, { encoding: 'utf8' });
-  if (run.error) throw new Error(`promtool is missing (apt-get install prometheus): ${run.error.message}`);
-  return { code: run.status ?? -1, output: `${run.stdout}${run.stderr}` };
-}
 
 /** A scratch folder for deliberately broken copies. */
 function scratch(files: Record<string, string>): string {
@@ -50,59 +46,9 @@ function scratch(files: Record<string, string>): string {
   return folder;
 }
 
-const SD_ROLES = ['node', 'service', 'pod', 'endpoints', 'endpointslice', 'ingress'];
-const SD_KEYS = ['role', 'namespaces', 'selectors', 'api_server', 'kubeconfig_file', 'attach_metadata', 'basic_auth', 'authorization', 'oauth2', 'tls_config', 'proxy_url', 'follow_redirects', 'enable_http2'];
 /** The `__meta_kubernetes_*` labels each role provides (Prometheus docs, kubernetes_sd_config). */
-const SD_META: Record<string, RegExp> = {
-  pod: /^__meta_kubernetes_(namespace|pod_.+)$/,
-  endpoints: /^__meta_kubernetes_(namespace|endpoints?_.+|service_.+|pod_.+|node_.+)$/,
-};
 
-/**
- * Debian's promtool is built without kubernetes_sd_configs, so this checks those blocks (role, keys, namespaces,
- * selectors, and that relabelling reads only meta labels the role provides) and returns every problem with its path.
- */
-function checkKubernetesSd(config: { scrape_configs?: Array<Record<string, unknown>> }): string[] {
-  const problems: string[] = [];
-  for (const [i, job] of (config.scrape_configs ?? []).entries()) {
-    const sds = job.kubernetes_sd_configs as Array<Record<string, unknown>> | undefined;
-    if (sds === undefined) continue;
-    const at = `scrape_configs[${i}] (${String(job.job_name)})`;
-    if (!Array.isArray(sds) || sds.length === 0) problems.push(`${at}.kubernetes_sd_configs must be a non-empty list`);
-    for (const [j, sd] of (Array.isArray(sds) ? sds : []).entries()) {
-      const sdAt = `${at}.kubernetes_sd_configs[${j}]`;
-      for (const key of Object.keys(sd)) if (!SD_KEYS.includes(key)) problems.push(`${sdAt}: unknown key ${key}`);
-      if (!SD_ROLES.includes(sd.role as string)) problems.push(`${sdAt}.role: ${String(sd.role)} is not one of ${SD_ROLES.join(', ')}`);
-      const namespaces = sd.namespaces as Record<string, unknown> | undefined;
-      if (namespaces !== undefined) {
-        for (const key of Object.keys(namespaces)) if (!['names', 'own_namespace'].includes(key)) problems.push(`${sdAt}.namespaces: unknown key ${key}`);
-        if (namespaces.names !== undefined && !(Array.isArray(namespaces.names) && namespaces.names.every((n) => typeof n === 'string'))) problems.push(`${sdAt}.namespaces.names must be a list of strings`);
-      }
-      for (const [k, selector] of ((sd.selectors as Array<Record<string, unknown>> | undefined) ?? []).entries()) {
-        for (const key of Object.keys(selector)) if (!['role', 'label', 'field'].includes(key)) problems.push(`${sdAt}.selectors[${k}]: unknown key ${key}`);
-        if (!SD_ROLES.includes(selector.role as string)) problems.push(`${sdAt}.selectors[${k}].role: ${String(selector.role)} is not a role`);
-      }
-      const meta = SD_META[sd.role as string];
-      for (const [k, relabel] of ((job.relabel_configs as Array<{ source_labels?: string[] }> | undefined) ?? []).entries()) {
-        for (const label of relabel.source_labels ?? []) {
-          if (label.startsWith('__meta_kubernetes_') && meta && !meta.test(label)) problems.push(`${at}.relabel_configs[${k}]: role ${String(sd.role)} provides no ${label}`);
-        }
-      }
-    }
-  }
-  return problems;
-}
 
-/** The config promtool can read: every kubernetes_sd_configs block replaced by an empty static_configs. */
-function withoutKubernetesSd(text: string): string {
-  const config = YAML.parse(text) as { scrape_configs: Array<Record<string, unknown>> };
-  for (const job of config.scrape_configs) {
-    if (job.kubernetes_sd_configs === undefined) continue;
-    delete job.kubernetes_sd_configs;
-    job.static_configs = [];
-  }
-  return YAML.stringify(config);
-}
 
 describe('renderObservability for fixtures/shop-ts', () => {
   it('writes the Prometheus and Grafana files, each marked as generated', () => {

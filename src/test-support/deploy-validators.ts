@@ -1,8 +1,6 @@
 /**
- * The real validators of VALIDATORS.md, as functions the deployment tests on the real `decompose scaffold` output
- * share (test/deploy*.test.ts). Each returns every problem it finds, with its path, instead of throwing at the
- * first. (src/scaffold/deploy-*.test.ts keep their own copies: tsconfig's rootDir is src/, so they cannot import
- * from test/.)
+ * The real validators of VALIDATORS.md, as functions every deployment test shares (src/scaffold/deploy-*.test.ts
+ * and test/deploy*.test.ts). Each returns every problem it finds, with its path, instead of throwing at the first.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +13,7 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import picomatch from 'picomatch';
 import YAML from 'yaml';
-import { repoRoot } from '../src/test-support/temp-project.js';
+import { repoRoot } from './temp-project.js';
 
 const require = createRequire(import.meta.url);
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -140,8 +138,14 @@ export function checkKubernetesSd(config: { scrape_configs?: Array<Record<string
       const sdAt = `${at}.kubernetes_sd_configs[${j}]`;
       for (const key of Object.keys(sd)) if (!SD_KEYS.includes(key)) problems.push(`${sdAt}: unknown key ${key}`);
       if (!SD_ROLES.includes(sd.role as string)) problems.push(`${sdAt}.role: ${String(sd.role)} is not one of ${SD_ROLES.join(', ')}`);
+      const namespaces = sd.namespaces as Record<string, unknown> | undefined;
+      if (namespaces !== undefined) {
+        for (const key of Object.keys(namespaces)) if (!['names', 'own_namespace'].includes(key)) problems.push(`${sdAt}.namespaces: unknown key ${key}`);
+        if (namespaces.names !== undefined && !(Array.isArray(namespaces.names) && namespaces.names.every((n) => typeof n === 'string'))) problems.push(`${sdAt}.namespaces.names must be a list of strings`);
+      }
       for (const [k, selector] of ((sd.selectors as Array<Record<string, unknown>> | undefined) ?? []).entries()) {
         for (const key of Object.keys(selector)) if (!['role', 'label', 'field'].includes(key)) problems.push(`${sdAt}.selectors[${k}]: unknown key ${key}`);
+        if (!SD_ROLES.includes(selector.role as string)) problems.push(`${sdAt}.selectors[${k}].role: ${String(selector.role)} is not a role`);
       }
       const meta = SD_META[sd.role as string];
       for (const [k, relabel] of ((job.relabel_configs as Array<{ source_labels?: string[] }> | undefined) ?? []).entries()) {
