@@ -720,7 +720,10 @@ describe('safety of the tool', () => {
           // A template literal as the command (`execa(\`git ${x}\`)`), or execa's string interfaces ($`…`, execaCommand).
           if (/\bexeca(Sync|Node)?\s*\(\s*`/.test(text) || /\bexeca(Sync)?\s*`/.test(text)) offenders.push(`${rel}: command string`);
           if (/import\s*\{[^}]*(\$|execaCommand)[^}]*\}\s*from\s*['"]execa['"]/.test(text)) offenders.push(`${rel}: execa string interface`);
-          if (/from ['"](node:)?child_process['"]/.test(text) && /\bexec(Sync)?\s*\(/.test(text)) offenders.push(`${rel}: child_process exec`);
+          // exec/execSync called by name (not a RegExp's .exec), or child_process imported whole (cp.exec …).
+          if (/from ['"](node:)?child_process['"]/.test(text) && (/(?<![.\w])exec(Sync)?\s*\(/.test(text) || /import\s+\*\s+as\s+\w+\s+from\s*['"](node:)?child_process['"]|import\s+\w+\s+from\s*['"](node:)?child_process['"]/.test(text))) {
+            offenders.push(`${rel}: child_process exec`);
+          }
         }
       }
     };
