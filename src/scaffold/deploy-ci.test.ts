@@ -11,7 +11,7 @@ import { buildPlan } from '../plan/build-plan.js';
 import { fixturePath } from '../test-support/temp-project.js';
 import { GITHUB_ACTIONS, dependantsOf, dependencyGraph, renderCi } from './deploy-ci.js';
 import { isGenerated } from './render-templates.js';
-import { actionlint, gitlabSchema } from '../test-support/deploy-validators.js';
+import { actionlint, gitlabReferences, gitlabSchema } from '../test-support/deploy-validators.js';
 
 
 let plan: Plan;
@@ -35,24 +35,6 @@ function write(file: string, content: string): string {
 }
 
 
-
-/** What the schema cannot see: every `needs` and `extends` names a job, every job's stage is declared. */
-function gitlabReferences(config: Record<string, any>): string[] {
-  const problems: string[] = [];
-  const reserved = new Set(['workflow', 'stages', 'default', 'variables', 'include', 'image', 'services', 'cache', 'before_script', 'after_script']);
-  const jobs = Object.entries(config).filter(([name]) => !reserved.has(name));
-  const names = new Set(jobs.map(([name]) => name));
-  const stages = new Set<string>(config.stages ?? []);
-  for (const [name, job] of jobs) {
-    for (const need of job.needs ?? []) {
-      const target = typeof need === 'string' ? need : need.job;
-      if (!names.has(target) || target.startsWith('.')) problems.push(`${name}.needs: no job ${target}`);
-    }
-    for (const parent of [job.extends ?? []].flat()) if (!names.has(parent)) problems.push(`${name}.extends: no job ${parent}`);
-    if (job.stage !== undefined && !stages.has(job.stage)) problems.push(`${name}.stage: ${job.stage} is not in stages`);
-  }
-  return problems;
-}
 
 /** Runs a step's script as the runner would (GitHub: bash -e; GitLab: sh -e), in `cwd`; throws with its output on failure. */
 function runStep(script: string, cwd: string, env: Record<string, string>, shell = 'bash'): string {

@@ -13,6 +13,7 @@ import { buildPlan } from '../plan/build-plan.js';
 import { fixturePath, repoRoot } from '../test-support/temp-project.js';
 import { UserError } from '../util/errors.js';
 import { renderDocker } from './deploy-docker.js';
+import { dockerInstructions } from '../test-support/deploy-validators.js';
 
 const OPTIONS = { host: 'shop.example.com' };
 const DOCKERFILE_UTILS = path.join(repoRoot, 'node_modules', '.bin', 'dockerfile-utils');
@@ -85,18 +86,6 @@ async function shopPlan(): Promise<{ plan: Plan; analysis: Analysis }> {
   return { plan, analysis };
 }
 
-/** Parses a Dockerfile's instructions (after line continuations), skipping comments. */
-function instructions(dockerfile: string): Array<{ keyword: string; args: string }> {
-  return dockerfile
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'))
-    .map((line) => {
-      const [keyword, ...rest] = line.trim().split(/\s+/);
-      return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
-    });
-}
-
 describe('the Dockerfile linter', () => {
   it('rejects a broken Dockerfile and accepts a sound one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-dockerfile-'));
@@ -150,7 +139,7 @@ describe('renderDocker on fixtures/shop-ts', async () => {
 
   it('builds in stages from a pinned Node LTS image and runs only the output, as a non-root user, with a node healthcheck', () => {
     for (const service of serviceNames) {
-      const steps = instructions(fs.readFileSync(path.join(root, 'services', service, 'Dockerfile'), 'utf8'));
+      const steps = dockerInstructions(fs.readFileSync(path.join(root, 'services', service, 'Dockerfile'), 'utf8'));
       const froms = steps.filter((s) => s.keyword === 'FROM');
       expect(froms.length).toBe(2);
       for (const from of froms) expect(from.args).toMatch(/^node:(20|22)\.\d+\.\d+-bookworm-slim AS \w+$/);

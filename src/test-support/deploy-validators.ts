@@ -204,11 +204,17 @@ export function gitlabSchema(): ReturnType<Ajv['compile']> {
   return gitlabValidator;
 }
 
-/** Schema errors of a .gitlab-ci.yml, plus what the schema cannot see: `needs`/`extends` name jobs, stages exist. */
+/** Schema errors of a .gitlab-ci.yml, plus what the schema cannot see (see gitlabReferences). */
 export function checkGitlab(text: string): string[] {
   const config = YAML.parse(text) as Record<string, any>;
   const validate = gitlabSchema();
   const problems = validate(config) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);
+  return [...problems, ...gitlabReferences(config)];
+}
+
+/** What the schema cannot see: every `needs` and `extends` names a job, every job's stage is declared. */
+export function gitlabReferences(config: Record<string, any>): string[] {
+  const problems: string[] = [];
   const reserved = new Set(['workflow', 'stages', 'default', 'variables', 'include', 'image', 'services', 'cache', 'before_script', 'after_script']);
   const jobs = Object.entries(config).filter(([name]) => !reserved.has(name));
   const names = new Set(jobs.map(([name]) => name));
