@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ts } from 'ts-morph';
 import { compareStrings } from '../util/compare.js';
@@ -250,4 +251,27 @@ function walkSources(root: string): string[] {
   };
   visit(root);
   return found;
+}
+
+/** compilerOptions as written, with those of the configs it extends underneath (relative or package `extends`). */
+export function readWrittenCompilerOptions(file: string, seen = new Set<string>()): Record<string, unknown> {
+  if (seen.has(file) || !fs.existsSync(file)) return {};
+  seen.add(file);
+  const { config } = ts.readConfigFile(file, (f) => fs.readFileSync(f, 'utf8')) as { config?: { extends?: string | string[]; compilerOptions?: Record<string, unknown> } };
+  if (!config) return {};
+  let options: Record<string, unknown> = {};
+  const bases = config.extends === undefined ? [] : Array.isArray(config.extends) ? config.extends : [config.extends];
+  for (const base of bases) {
+    let resolved: string | null = null;
+    if (base.startsWith('.') || path.isAbsolute(base)) resolved = path.resolve(path.dirname(file), base.endsWith('.json') ? base : `${base}.json`);
+    else {
+      try {
+        resolved = createRequire(file).resolve(base);
+      } catch {
+        resolved = null;
+      }
+    }
+    if (resolved) options = { ...options, ...readWrittenCompilerOptions(resolved, seen) };
+  }
+  return { ...options, ...(config.compilerOptions ?? {}) };
 }

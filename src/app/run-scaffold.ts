@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ts } from 'ts-morph';
 import { analyze } from '../analyze/analyze.js';
+import { readWrittenCompilerOptions } from '../analyze/project.js';
 import type { WriteResult } from '../model/file-change.js';
 import type { Plan } from '../model/plan.js';
 import { CI_PROVIDERS, type CiProvider } from '../scaffold/deploy-ci.js';
@@ -88,28 +87,5 @@ function readManifest(dir: string, tsconfig: string | null): MonolithManifest {
       throw new UserError('DEC-094', `${packageFile}: not valid JSON (${(error as Error).message})`, { hint: 'Fix package.json; the services take their dependency versions from it.', position: { file: packageFile } });
     }
   }
-  return { packageJson, compilerOptions: tsconfig ? readCompilerOptions(path.join(dir, tsconfig), new Set()) : null };
-}
-
-/** compilerOptions as written, with those of the configs it extends underneath (relative or package `extends`). */
-function readCompilerOptions(file: string, seen: Set<string>): Record<string, unknown> {
-  if (seen.has(file) || !fs.existsSync(file)) return {};
-  seen.add(file);
-  const { config } = ts.readConfigFile(file, (f) => fs.readFileSync(f, 'utf8')) as { config?: { extends?: string | string[]; compilerOptions?: Record<string, unknown> } };
-  if (!config) return {};
-  let options: Record<string, unknown> = {};
-  const bases = config.extends === undefined ? [] : Array.isArray(config.extends) ? config.extends : [config.extends];
-  for (const base of bases) {
-    let resolved: string | null = null;
-    if (base.startsWith('.') || path.isAbsolute(base)) resolved = path.resolve(path.dirname(file), base.endsWith('.json') ? base : `${base}.json`);
-    else {
-      try {
-        resolved = createRequire(file).resolve(base);
-      } catch {
-        resolved = null;
-      }
-    }
-    if (resolved) options = { ...options, ...readCompilerOptions(resolved, seen) };
-  }
-  return { ...options, ...(config.compilerOptions ?? {}) };
+  return { packageJson, compilerOptions: tsconfig ? readWrittenCompilerOptions(path.join(dir, tsconfig)) : null };
 }
