@@ -245,7 +245,7 @@ function renderWorkspace(
     }
     const planned = plan.services.find((s) => s.name === unit.name)!;
     const operations = code.internal[unit.name] ?? [];
-    const serverEntry = extracted.serverEntry ? styled('./x.js', relativeSpecifier('main.js', extracted.serverEntry)) : null;
+    const serverEntry = extracted.serverEntry ? compiledSpecifier('main.js', extracted.serverEntry) : null;
     changes.push(
       ...renderTemplates({
         template: 'service/common',
@@ -307,7 +307,7 @@ function renderWorkspace(
               local: `op${index}`,
               isDefault,
               data: operation.kind === 'data',
-              specifier: styled(isTs ? './x.js' : './x.js', relativeSpecifier('internal.js', operation.module)),
+              specifier: compiledSpecifier('internal.js', operation.module),
             };
           }),
         },
@@ -372,6 +372,11 @@ function renderFacade(outPath: string, facade: FacadeModule, layout: WorkspaceLa
     exportList: exportList.replace(/ as "([A-Za-z_$][\w$]*)"/g, ' as $1'),
     cjsExports,
   });
+}
+
+/** How a generated file at the service root imports a copied module once compiled: relative, with `.js`. */
+function compiledSpecifier(from: string, module: string): string {
+  return styled('./module.js', relativeSpecifier(from, module));
 }
 
 function routeRef(route: string): { method: string; path: string } {
