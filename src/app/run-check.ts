@@ -4,10 +4,12 @@ import { analyze } from '../analyze/analyze.js';
 import { git } from '../analyze/git.js';
 import { type BaselineFile, applyBaseline, baselineOf } from '../check/baseline.js';
 import { checkDrift } from '../check/check-drift.js';
+import type { Analysis } from '../model/analysis.js';
 import type { CheckResult, FindingLocation } from '../model/finding.js';
 import type { Plan } from '../model/plan.js';
 import { expandModules } from '../plan/build-plan.js';
 import { parsePlan } from '../plan/plan-file.js';
+import { readPlanYamlInBackground } from '../plan/plan-yaml-background.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
@@ -41,7 +43,14 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
-  const analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
+  const planYaml = readPlanYamlInBackground(text);
+  let analysis: Analysis;
+  try {
+    analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
+  } catch (error) {
+    planYaml.cancel();
+    throw error;
+  }
   const allModules = analysis.modules.map((m) => m.path);
   const moduleSet = new Set(allModules);
   // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
@@ -51,7 +60,7 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     matchModules: (pattern) => expandModules([pattern], allModules),
     projectName: analysis.project.name,
     missingModulesAreDrift: true,
-  });
+  }, await planYaml.result);
   const planRelative = toRepoPath(dir, planFile);
   const lines = text.split('\n');
   const planLocation = (needle: string): FindingLocation => {

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SETTINGS, type Plan, PlanSchema } from '../model/plan.js';
 import { UserError } from '../util/errors.js';
 import { DERIVED_COMMENT, PLAN_FILE_HEADER, parsePlan, serializePlan } from './plan-file.js';
+import { readPlanYamlInBackground } from './plan-yaml-background.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // A small hand-built plan and a fixed module list with a tiny glob matcher (`**` and `*` only).
@@ -595,5 +596,42 @@ describe('parsePlan errors', () => {
     expect(problems[2]).toMatch(new RegExp(`^${at(text, 'shop')}: this plan is for project`));
     expect(problems[3]).toMatch(new RegExp(`^${at(text, 'src/nowhere.ts')}: service "orders" lists src/nowhere.ts`));
     expect(problems[4]).toMatch(new RegExp(`^${at(text, 'min: 5', 1, 5)}: service "orders" has replicas.min 5`));
+  });
+});
+
+describe('a plan read in the background (check reads it while it analyses)', () => {
+  const good = serializePlan(samplePlan());
+
+  it('gives the same plan as reading it in place', async () => {
+    const background = readPlanYamlInBackground(good);
+    const preRead = await background.result;
+    expect(preRead).not.toBeNull();
+    expect(parsePlan(good, FILE, context, preRead)).toEqual(parsePlan(good, FILE, context));
+  });
+
+  it('leaves broken YAML to parsePlan, which reports it with its position as before', async () => {
+    const text = edit(good, 'project: shop\n', 'project: shop\nproject: again\n');
+    expect(await readPlanYamlInBackground(text).result).toBeNull();
+    expect(await readPlanYamlInBackground('a: &a [1]\nb: *x\n').result).toBeNull();
+    expect(where(parseError(text))).toBe(at(text, 'project: again'));
+  });
+
+  it('places problems found in a pre-read plan at their nodes', async () => {
+    const text = edit(edit(good, '    loc: 120\n', '    loc: many\n'), 'project: shop\n', 'project: elsewhere\n');
+    const preRead = await readPlanYamlInBackground(text).result;
+    let error: UserError | null = null;
+    try {
+      parsePlan(text, FILE, context, preRead);
+    } catch (caught) {
+      error = caught as UserError;
+    }
+    expect(error?.code).toBe('DEC-051');
+    expect(allProblems(error!)).toEqual(allProblems(parseError(text)));
+  });
+
+  it('can be cancelled', async () => {
+    const background = readPlanYamlInBackground(good);
+    background.cancel();
+    expect(await background.result).toBeNull();
   });
 });

@@ -22,6 +22,7 @@ import { DNS_LABEL, PLAN_VERSION, type Plan, PlanSchema } from '../model/plan.js
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { nearestName } from '../util/nearest.js';
+import type { PlanYamlValue } from './plan-yaml-background.js';
 
 /**
  * The fixed comment block at the top of every generated plan. Its first line identifies the file as ours
@@ -59,7 +60,8 @@ const STRINGIFY: ToStringOptions = {
   falseStr: 'false',
 };
 
-const PARSE_OPTIONS = {
+export const TO_JS_OPTIONS = { maxAliasCount: 100 } as const;
+export const PARSE_OPTIONS = {
   prettyErrors: false,
   uniqueKeys: true,
   version: '1.2',
@@ -443,39 +445,52 @@ const HINTS: Record<ProblemCode, string> = {
  * values do not fit together or do not fit the repository (overlapping modules, unknown modules, two owners, unknown
  * dependencies, replicas, another project). The error's position is the first problem's node; the rest are details.
  */
-export function parsePlan(text: string, file: string, context: PlanFileContext): Plan {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter });
+export function parsePlan(text: string, file: string, context: PlanFileContext, preRead?: PlanYamlValue | null): Plan {
+  // The document (with its source positions) is only needed to place problems; a plan already read without
+  // errors in the background (see readPlanYamlInBackground) is not parsed a second time unless one is found.
+  let parsedDocument: { doc: Document; lineCounter: LineCounter } | null = null;
+  const document = () => {
+    if (!parsedDocument) {
+      const lineCounter = new LineCounter();
+      parsedDocument = { doc: parseDocument(text, { ...PARSE_OPTIONS, lineCounter }), lineCounter };
+    }
+    return parsedDocument;
+  };
   const fail = (problems: Problem[]): never => {
-    throw toUserError(problems, file, lineCounter);
+    throw toUserError(problems, file, document().lineCounter);
   };
 
-  if (doc.errors.length > 0) {
-    fail(
-      doc.errors.map((error) => ({
-        code: 'DEC-050',
-        offset: error.pos[0],
-        message:
-          error.code === 'DUPLICATE_KEY'
-            ? `key ${show(keyAt(doc, error.pos[0]) ?? text.slice(error.pos[0], error.pos[1]))} appears twice in the same mapping; keep one`
-            : `YAML syntax: ${error.message}`,
-      })),
-    );
-  }
   let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    fail([{ code: 'DEC-050', offset: 0, message: `YAML cannot be read: ${error instanceof Error ? error.message : String(error)}` }]);
+  if (preRead) {
+    raw = preRead.value;
+  } else {
+    const { doc } = document();
+    if (doc.errors.length > 0) {
+      fail(
+        doc.errors.map((error) => ({
+          code: 'DEC-050',
+          offset: error.pos[0],
+          message:
+            error.code === 'DUPLICATE_KEY'
+              ? `key ${show(keyAt(doc, error.pos[0]) ?? text.slice(error.pos[0], error.pos[1]))} appears twice in the same mapping; keep one`
+              : `YAML syntax: ${error.message}`,
+        })),
+      );
+    }
+    try {
+      raw = doc.toJS(TO_JS_OPTIONS);
+    } catch (error) {
+      fail([{ code: 'DEC-050', offset: 0, message: `YAML cannot be read: ${error instanceof Error ? error.message : String(error)}` }]);
+    }
   }
   if (raw === null || raw === undefined) {
     fail([{ code: 'DEC-051', offset: 0, message: 'the plan file is empty', hint: 'Run `decompose plan` to propose a plan.' }]);
   }
   if (!isRecordValue(raw)) {
-    fail([{ code: 'DEC-051', offset: nodeOffset(doc, []), message: 'the plan must be a mapping (version, project, settings, services, …)' }]);
+    fail([{ code: 'DEC-051', offset: nodeOffset(document().doc, []), message: 'the plan must be a mapping (version, project, settings, services, …)' }]);
   }
   const plan = raw as Record<string, unknown>;
-  const at = (path: readonly PropertyKey[], onKey = false) => nodeOffset(doc, path, onKey);
+  const at = (path: readonly PropertyKey[], onKey = false) => nodeOffset(document().doc, path, onKey);
 
   if (plan.version !== undefined && plan.version !== PLAN_VERSION) {
     // Another version's layout would make every other message misleading: report this alone.
@@ -590,7 +605,7 @@ export function parsePlan(text: string, file: string, context: PlanFileContext):
         seenNames.set(item.name, { label, path: [group.field, index, 'name'] });
         return;
       }
-      const firstLine = lineOf(lineCounter, at(first.path));
+      const firstLine = lineOf(document().lineCounter, at(first.path));
       add(
         'DEC-052',
         at([group.field, index, 'name']),
@@ -602,10 +617,10 @@ export function parsePlan(text: string, file: string, context: PlanFileContext):
 
   const ownerOf = new Map<string, string>();
   for (const listing of listings) {
-    const offset = at(listing.path);
+    const offset = () => at(listing.path);
     const pathProblem = modulePathProblem(listing.entry);
     if (pathProblem) {
-      add('DEC-051', offset, `${listing.owner} lists ${showPath(listing.entry)}, which ${pathProblem}`, 'Module paths are relative to the project root and use forward slashes, e.g. src/orders/routes.ts or src/orders/**.');
+      add('DEC-051', offset(), `${listing.owner} lists ${showPath(listing.entry)}, which ${pathProblem}`, 'Module paths are relative to the project root and use forward slashes, e.g. src/orders/routes.ts or src/orders/**.');
       continue;
     }
     const glob = !context.moduleExists(listing.entry);
@@ -614,7 +629,7 @@ export function parsePlan(text: string, file: string, context: PlanFileContext):
       if (context.missingModulesAreDrift) continue;
       add(
         'DEC-052',
-        offset,
+        offset(),
         looksLikeGlob(listing.entry)
           ? `${listing.owner} lists the glob ${showPath(listing.entry)}, which matches no module`
           : `${listing.owner} lists ${showPath(listing.entry)}, which is not a module of this project`,
@@ -635,7 +650,7 @@ export function parsePlan(text: string, file: string, context: PlanFileContext):
         : `${showPath(listing.entry)}, which matches ${describeList(modules)} already in ${where}`;
       add(
         'DEC-052',
-        offset,
+        offset(),
         `${listing.owner} lists ${what}`,
         'A module belongs to exactly one service, shared library or entrypoints: remove it from one list (or narrow the glob).',
       );
@@ -663,15 +678,15 @@ export function parsePlan(text: string, file: string, context: PlanFileContext):
     });
     listOf(service.dependsOn).forEach((dependency, dependencyIndex) => {
       if (typeof dependency !== 'string') return;
-      const offset = at(['services', index, 'dependsOn', dependencyIndex]);
+      const offset = () => at(['services', index, 'dependsOn', dependencyIndex]);
       if (dependency === service.name) {
-        add('DEC-052', offset, `${label} lists itself in dependsOn`, 'Remove it: dependsOn lists the other services this one may call.');
+        add('DEC-052', offset(), `${label} lists itself in dependsOn`, 'Remove it: dependsOn lists the other services this one may call.');
       } else if (!serviceNames.has(dependency)) {
         const why = libraryNames.has(dependency) ? ', but a shared library (code linked into services, not a service to call)' : '';
         const suggestion = why ? null : closest(dependency, [...serviceNames]);
         add(
           'DEC-052',
-          offset,
+          offset(),
           `${label} depends on ${show(dependency)}, which is not a service in this plan${why}${suggestion ? `; did you mean ${show(suggestion)}?` : ''}`,
           'List only names of services in this plan in dependsOn.',
         );
