@@ -27,6 +27,26 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose plan then check on fixtures/%s
   });
 });
 
+describe('the team-owned sections of the plan', () => {
+  it('survive plan --refresh unchanged: check rules and the verify settings', async () => {
+    const dir = copyFixture('shop-ts');
+    expect((await runCli(['plan', dir, '--yes'])).exitCode).toBe(0);
+    const planFile = path.join(dir, 'decompose.plan.yaml');
+    const team = 'checks:\n  rules:\n    new-hazard: warn\nverify:\n  testCommand: npx vitest run --config vitest.api.config.mjs\n  ignoreFields:\n    - requestId\n';
+    fs.appendFileSync(planFile, `\n${team}`);
+    const refreshed = await runCli(['plan', dir, '--refresh']);
+    expect(refreshed.exitCode, refreshed.stderr).toBe(0);
+    const text = fs.readFileSync(planFile, 'utf8');
+    expect(text).toContain('\nchecks:\n  rules:\n    new-hazard: warn\n');
+    expect(text).toContain('\nverify:\n  testCommand: npx vitest run --config vitest.api.config.mjs\n  ignoreFields:\n    - requestId\n');
+
+    fs.writeFileSync(planFile, text.replace('testCommand: npx vitest run --config vitest.api.config.mjs', 'testCommand: "  "'));
+    const invalid = await runCli(['check', dir]);
+    expect(invalid.exitCode).toBe(2);
+    expect(invalid.stderr).toMatch(/decompose\.plan\.yaml:\d+:\d+.*verify\.testCommand.*must not be empty/);
+  });
+});
+
 describe('decompose check output', () => {
   it('speaks every CI format on a drifted tree and exits 1; the github format is one workflow command per finding', async () => {
     const dir = copyFixture('shop-ts');

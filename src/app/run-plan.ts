@@ -55,7 +55,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const moduleSet = new Set(allModules);
 
   let choices: PlanChoices;
-  let checks: Plan['checks'];
+  let teamSections: Pick<Plan, 'checks' | 'verify'> = {};
   if (options.refresh) {
     if (previousText === null) {
       throw new UserError('DEC-054', `${planFile}: no plan to refresh`, { hint: 'Run `decompose plan` first to propose one.', position: { file: planFile } });
@@ -66,7 +66,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
       projectName: analysis.project.name,
     });
     choices = choicesFromPlan(previous, settingsWith(previous.settings, options));
-    checks = previous.checks;
+    teamSections = { ...(previous.checks ? { checks: previous.checks } : {}), ...(previous.verify ? { verify: previous.verify } : {}) };
   } else {
     if (previousText !== null && !options.force) {
       throw new UserError('DEC-053', `${planFile} already exists; proposing again would discard the team's edits`, {
@@ -82,12 +82,12 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const buildOptions = { compare: options.compare, expected, keepModuleLists: options.refresh };
   const rebuild = (next: PlanChoices) => buildPlan(analysis, next, buildOptions);
   let built = rebuild(choices);
-  // The team's check settings are theirs: carry them over a refresh unchanged.
-  const keepChecks = (b: BuiltPlan): BuiltPlan => (checks ? { ...b, plan: { ...b.plan, checks } } : b);
-  built = keepChecks(built);
+  // The team's check and verify settings are theirs: carry them over a refresh unchanged.
+  const keepTeamSections = (b: BuiltPlan): BuiltPlan => ({ ...b, plan: { ...b.plan, ...teamSections } });
+  built = keepTeamSections(built);
   if (options.review) {
     const reviewed = await options.review(built, analysis, rebuild);
-    if (reviewed) built = keepChecks(rebuild(reviewed));
+    if (reviewed) built = keepTeamSections(rebuild(reviewed));
   }
   if (built.unassigned.length > 0) {
     warnings.push(`${built.unassigned.length} module(s) are in no service, shared library or entrypoints: ${built.unassigned.slice(0, 5).join(', ')}${built.unassigned.length > 5 ? ' …' : ''}`);

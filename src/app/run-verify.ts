@@ -47,17 +47,28 @@ export interface RecordResult {
   logs: string;
 }
 
+/** The test command recorded in the plan, when there is a plan (recording may come before planning). */
+async function recordedTestCommand(dir: string, planFile: string | undefined): Promise<string | undefined> {
+  const file = path.resolve(planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
+  if (planFile === undefined && !fs.existsSync(file)) return undefined;
+  return (await loadPlan(dir, file)).verify?.testCommand;
+}
+
 function loadPlan(dir: string, planFile: string): Promise<Plan> {
   const text = readPlanText(planFile, 'verify', `Run \`decompose plan\` and \`decompose scaffold\` in ${dir} first, or pass --plan FILE.`);
   return analyze({ dir }).then((analysis) => parsePlanFor(text, planFile, analysis, { missingModulesAreDrift: true }));
 }
 
-/** The contract command: --test-command, else the monolith's `npm run test:api`. */
-export function resolveTestCommand(dir: string, given: string | undefined): string {
+/**
+ * The contract command: --test-command, else the one the team recorded in the plan (`verify.testCommand`), else the
+ * monolith's `npm run test:api`.
+ */
+export function resolveTestCommand(dir: string, given: string | undefined, recorded?: string): string {
   if (given !== undefined) {
     if (given.trim() === '') throw new UserError('DEC-116', '--test-command is empty', { hint: 'Pass the command that runs your black-box API tests, e.g. --test-command "npm run test:api".' });
     return given;
   }
+  if (recorded !== undefined) return recorded;
   try {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
     if (manifest.scripts?.['test:api']) return 'npm run test:api';
@@ -65,8 +76,18 @@ export function resolveTestCommand(dir: string, given: string | undefined): stri
     // no usable package.json: fall through
   }
   throw new UserError('DEC-116', `${dir}: no contract to verify against`, {
-    hint: 'Pass --test-command "…" (your black-box API suite; it gets BASE_URL), add a "test:api" script, or pass --replay FILE.',
+    hint: 'Pass --test-command "…" (your black-box API suite; it gets BASE_URL), record one in the plan (verify.testCommand), add a "test:api" script, or pass --replay FILE.',
   });
+}
+
+/** Said before anything starts: verify, unlike the other commands, runs the project's code. */
+function noticeOfWhatRuns(progress: (text: string) => void, parts: { monolith: boolean; services: boolean; command?: string }): void {
+  const what = [
+    ...(parts.monolith ? ["the monolith's own code (npm start)"] : []),
+    ...(parts.services ? ['the generated services (made from its code)'] : []),
+    ...(parts.command ? [`your test command \`${parts.command}\` through a shell`] : []),
+  ];
+  progress(`note: verify runs ${what.join(', ')} on this machine, bound to loopback ports`);
 }
 
 function runId(): string {
@@ -107,7 +128,7 @@ function observed(observer: Observer): Array<ObservedRequest & { headers: Record
 /** `verify --record FILE`: the monolith alone, the test command through a recording proxy, the requests saved. */
 export async function runRecord(options: VerifyRunOptions): Promise<RecordResult> {
   const dir = path.resolve(options.dir);
-  const command = resolveTestCommand(dir, options.testCommand);
+  const command = resolveTestCommand(dir, options.testCommand, options.testCommand === undefined ? await recordedTestCommand(dir, options.planFile) : undefined);
   const file = path.resolve(options.record!);
   const outDir = path.resolve(options.out ?? path.join(dir, DEFAULT_SCAFFOLD_DIR));
   const runDir = path.join(fs.existsSync(outDir) ? path.join(outDir, '.decompose-verify') : fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-verify-')), `record-${runId()}`);
@@ -116,6 +137,7 @@ export async function runRecord(options: VerifyRunOptions): Promise<RecordResult
   const release = onSignals(supervisor, options.warn);
   let observer: Observer | null = null;
   try {
+    noticeOfWhatRuns(options.progress, { monolith: true, services: false, command });
     options.progress('starting the monolith (npm start)…');
     const monolith = await startMonolith(dir, runDir, supervisor, options.env, options.readyTimeoutMs);
     observer = await startObserver(monolith.url);
@@ -192,8 +214,9 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const outDir = path.resolve(options.out ?? path.join(dir, DEFAULT_SCAFFOLD_DIR));
   const recording = options.replay ? readRecording(path.resolve(options.replay)) : null;
-  const command = recording ? undefined : resolveTestCommand(dir, options.testCommand);
   const plan = await loadPlan(dir, planFile);
+  const command = recording ? undefined : resolveTestCommand(dir, options.testCommand, plan.verify?.testCommand);
+  const compare: CompareOptions = { ...options.compare, ignoreFields: [...options.compare.ignoreFields, ...(plan.verify?.ignoreFields ?? [])] };
   checkScaffold(plan, outDir);
   const services = plan.services.map((s) => s.name);
   if (options.kill !== undefined && !services.includes(options.kill)) {
@@ -221,6 +244,7 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
   };
   const observers: Observer[] = [];
   try {
+    noticeOfWhatRuns(options.progress, { monolith: recording !== null || options.monolith, services: true, command });
     const boot = { plan, outDir, runDir, supervisor, gateway: options.gateway, redis: options.redis, replicas, env: options.env, progress: options.progress, warn: options.warn, readyTimeoutMs: options.readyTimeoutMs };
     await time('installAndBuildMs', () => prepareWorkspace(boot));
     const system = await time('bootMs', () => bootSystem(boot));
@@ -232,7 +256,7 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
     let differences: ReplayDifference[] | null = null;
     if (recording) {
       options.progress(`replaying ${recording.requests.length} requests against the monolith and through the gateway…`);
-      const result = await time('contractMs', () => replay(recording, monolith!.url, system.gatewayUrl, options.compare));
+      const result = await time('contractMs', () => replay(recording, monolith!.url, system.gatewayUrl, compare));
       decomposed = result.decomposed.map((r, i) => ({ ...r, headers: recording.requests[i]!.headers }));
       monolithRequests = result.monolith;
       differences = result.differences;

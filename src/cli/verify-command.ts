@@ -42,7 +42,7 @@ export function registerVerify({ program, action }: CommandRegistry): void {
     .description("boot the decomposed system locally and prove it answers like the monolith: its API tests through the gateway, or recorded requests replayed against both")
     .option('--plan <file>', 'the plan (default: <dir>/decompose.plan.yaml)')
     .option('--out <dir>', 'the scaffolded workspace (default: <dir>/decomposed)')
-    .option('--test-command <command>', "the monolith's black-box API suite, run through a shell in <dir> with BASE_URL set to the system under test (default: npm run test:api when that script exists)")
+    .option('--test-command <command>', "the monolith's black-box API suite, run through a shell in <dir> with BASE_URL set to the system under test (default: the plan's verify.testCommand, else npm run test:api when that script exists)")
     .option('--replay <file>', 'replay these requests (a HAR file or a --record file) against the monolith and the decomposed system, in order, and compare the answers')
     .option('--record <file>', 'run the monolith alone and record what the test command sends to it into this file (for --replay)')
     .option('--kill <service>', 'fault injection: after the contract, kill one instance of this service while requests flow and show which routes fail')

@@ -119,6 +119,20 @@ export const PlanSchema = z.object({
     })
     .optional()
     .describe('team-owned: how decompose check treats each rule'),
+  verify: z
+    .object({
+      testCommand: z
+        .string()
+        .regex(/\S/, 'the command must not be empty')
+        .optional()
+        .describe('the black-box API test command decompose verify runs through the gateway (with BASE_URL) when --test-command is not given'),
+      ignoreFields: z
+        .array(z.string().regex(/\S/, 'a field name must not be empty'))
+        .optional()
+        .describe('JSON fields decompose verify --replay never compares (generated values it cannot recognise), besides --ignore-field'),
+    })
+    .optional()
+    .describe('team-owned: how decompose verify checks the decomposed system'),
 });
 
 export type Plan = z.infer<typeof PlanSchema>;
