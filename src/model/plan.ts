@@ -53,6 +53,10 @@ export const ServiceSchema = z.object({
 export const SharedLibrarySchema = z.object({
   name: z.string(),
   modules: z.array(z.string()),
+  hazards: z
+    .array(ServiceHazardSchema)
+    .optional()
+    .describe('derived: hazards in its modules; state in a library is kept once per service that uses it, even with one replica each'),
 });
 
 export const ConflictOptionSchema = z.enum(['move-writer', 'expose-api', 'publish-events']);

@@ -210,10 +210,14 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
     settings: choices.settings,
     services: sortBy(services, (s) => s.name),
     sharedLibraries: sortBy(
-      choices.sharedLibraries.map((l) => ({
-        name: l.name,
-        modules: options.keepModuleLists ? [...l.modules].sort(compareStrings) : expandModules(l.modules, allModules),
-      })),
+      choices.sharedLibraries.map((l) => {
+        const hazards = libraryHazards(analysis, allModules.filter((m) => assignment.get(m)?.kind === 'shared' && assignment.get(m)?.name === l.name), serviceOf);
+        return {
+          name: l.name,
+          modules: options.keepModuleLists ? [...l.modules].sort(compareStrings) : expandModules(l.modules, allModules),
+          ...(hazards.length > 0 ? { hazards } : {}),
+        };
+      }),
       (l) => l.name,
     ),
     entrypoints: options.keepModuleLists ? [...choices.entrypoints].sort(compareStrings) : expandModules(choices.entrypoints, allModules),
@@ -359,3 +363,37 @@ function dedupe<T>(items: T[], key: (item: T) => string): T[] {
 }
 
 export { DEFAULT_SETTINGS };
+
+const STATE_HAZARDS = new Set(['module-state', 'in-process-cache']);
+
+/**
+ * The hazards in a shared library's modules. A library is copied into every service that uses it, so its module
+ * state is kept once per service even with one replica each; the message says which services and which one uses
+ * the module most (the natural owner when the others only call its functions).
+ */
+function libraryHazards(analysis: Analysis, modules: string[], serviceOf: (module: string) => string | null): Service['hazards'] {
+  const inLibrary = new Set(modules);
+  const users = new Map<string, Map<string, number>>();
+  for (const edge of analysis.imports) {
+    if (edge.typeOnly || !inLibrary.has(edge.to)) continue;
+    const service = serviceOf(edge.from);
+    if (!service) continue;
+    const counts = users.get(edge.to) ?? new Map<string, number>();
+    counts.set(service, (counts.get(service) ?? 0) + 1);
+    users.set(edge.to, counts);
+  }
+  const hazards = analysis.hazards.filter((h) => inLibrary.has(h.file));
+  return sortBy(
+    hazards.map((h) => {
+      const counts = users.get(h.file) ?? new Map<string, number>();
+      if (!STATE_HAZARDS.has(h.kind) || counts.size < 2) return { kind: h.kind, file: h.file, line: h.line, message: h.message };
+      const ranked = sortBy([...counts], ([, n]) => -n, ([name]) => name).map(([name]) => name);
+      const message =
+        `${h.message} In a shared library it splits further: each of the ${ranked.length} services using it (${[...ranked].sort(compareStrings).join(', ')}) keeps its own copy, even with one replica each. ` +
+        `If the others only call its functions, move ${h.file} into ${ranked[0]} (its modules use it most) so the state has one home; otherwise keep the state in a shared store (Redis).`;
+      return { kind: h.kind, file: h.file, line: h.line, message };
+    }),
+    (h) => h.file,
+    (h) => h.line,
+  );
+}

@@ -106,12 +106,15 @@ export function renderPlanMarkdown(plan: Plan, options: { analysisFile?: string;
   }
 
   out.push('## Scale-out hazards', '');
-  const withHazards = view.services.filter((s) => s.hazards.length > 0);
+  const withHazards = [
+    ...view.services.filter((s) => s.hazards.length > 0).map((s) => ({ title: s.name, hazards: s.hazards })),
+    ...view.sharedLibraries.filter((l) => (l.hazards ?? []).length > 0).map((l) => ({ title: `shared library ${l.name}`, hazards: l.hazards ?? [] })),
+  ];
   if (withHazards.length === 0) {
     out.push('None found.', '');
   } else {
     for (const service of withHazards) {
-      out.push(`### ${mdText(service.name)}`, '');
+      out.push(`### ${mdText(service.title)}`, '');
       out.push('| Where | Kind | What |', '| --- | --- | --- |');
       for (const hazard of sortHazards(service.hazards)) {
         out.push(`| ${sourceLink(hazard.file, hazard.line)} | ${mdText(hazard.kind)} | ${mdText(hazard.message)} |`);
@@ -305,6 +308,13 @@ export function firstSteps(view: PlanView): FirstStep[] {
           const parts = [...kinds].sort(([a], [b]) => compareStrings(a, b)).map(([kind, n]) => `${n} ${kind}`);
           return `${s.name}: ${parts.join(', ')}`;
         }),
+    });
+  }
+  const sharedState = view.sharedLibraries.flatMap((l) => (l.hazards ?? []).filter((h) => h.kind === 'module-state' || h.kind === 'in-process-cache').map((h) => ({ library: l.name, ...h })));
+  if (sharedState.length > 0) {
+    steps.push({
+      title: `Give ${countOf(sharedState.length, 'piece')} of state in shared libraries one home (each service gets its own copy of a library)`,
+      items: sharedState.map((h) => `${h.library}: ${h.file}:${h.line} (${h.kind})`),
     });
   }
   const [first, ...rest] = view.extractionOrder;
