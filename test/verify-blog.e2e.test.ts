@@ -7,12 +7,23 @@ import { processesInside, routesBy, scaffoldedFixture, verify } from './verify-s
 /**
  * decompose verify on fixtures/blog-cjs through --record / --replay: the blog's suite runs once against the monolith
  * through a recording proxy; the recording is replayed request by request against a fresh monolith and the
- * decomposed system (nginx, Redis), and the answers are compared. Every route agrees but one: the admin stats count
- * the mailer's outbox, module state of a shared library that now lives once per service, so the decomposed system
- * counts only what its reports service sent. The replay must name that route and that field.
+ * decomposed system (nginx, Redis), and the answers are compared.
+ *
+ * With the proposed plan every route agrees but one: the admin stats count the mailer's outbox, module state of a
+ * shared library, and a library is copied into each service, so the decomposed system counts only what its reports
+ * service sent. The replay names that route and that field, and the plan says how to fix it: give the mailer one
+ * home in reports. After the team makes that edit, the other service's `mailer.send(…)` (synchronous, its result
+ * unused) becomes a call the response waits for, and every request is answered as the monolith answers it.
  */
 
 let dir: string;
+
+/**
+ * The blog publishes scheduled posts from a timer (every 5 s), which ticks at its own moment in each process: whether
+ * a replayed request lands before or after a tick differs between the two systems and from run to run. The replays
+ * stop the timer in both (the recording keeps it), so answers can be compared request by request.
+ */
+const TIMERS_STOPPED = { SCHEDULER_INTERVAL_MS: String(24 * 3600 * 1000) };
 
 beforeAll(async () => {
   dir = await scaffoldedFixture('blog-cjs');
@@ -36,7 +47,7 @@ describe('decompose verify on fixtures/blog-cjs', () => {
     expect(processesInside(dir)).toEqual([]);
 
     // The monolith's /healthz reports its uptime in seconds: a field that differs by design.
-    const { exitCode, report, stderr } = await verify(dir, ['--json', '--replay', file, '--ignore-field', 'uptime']);
+    const { exitCode, report, stderr } = await verify(dir, ['--json', '--replay', file, '--ignore-field', 'uptime'], TIMERS_STOPPED);
     expect(report, stderr).not.toBeNull();
     const r = report!;
     expect(r.mode).toBe('replay');
@@ -56,7 +67,31 @@ describe('decompose verify on fixtures/blog-cjs', () => {
     expect(r.summary.notExercised).toBe(0);
     for (const route of r.routes) expect(route.monolithP50Ms, route.route).not.toBeNull();
     expect(processesInside(dir)).toEqual([]);
-  }, 420_000);
+
+    // The plan names the cause and the fix: the outbox is state of a shared library; move the mailer into reports.
+    const planFile = path.join(dir, 'decompose.plan.yaml');
+    const advice = fs.readFileSync(path.join(dir, 'PLAN.md'), 'utf8');
+    expect(advice).toContain('move services/mailer.js into reports (its modules use it most)');
+    // The team follows it, and records the field that differs by design in the plan instead of on the command line.
+    let text = fs.readFileSync(planFile, 'utf8');
+    text = text.replace(/ {2}- name: services\n {4}modules:\n {6}- services\/mailer\.js\n(?: {4}hazards:\n(?: {6}.*\n| {8}.*\n)+)?/, '');
+    text = text.replace('      - controllers/admin.js\n', '      - controllers/admin.js\n      - services/mailer.js\n');
+    text += '\nverify:\n  ignoreFields:\n    - uptime\n';
+    fs.writeFileSync(planFile, text);
+    for (const args of [['plan', dir, '--refresh'], ['scaffold', dir, '--only', 'services,gateway']]) {
+      const step = await runCli(args);
+      expect(step.exitCode, `${args[0]}: ${step.stderr}`).toBe(0);
+    }
+    expect(fs.readFileSync(path.join(dir, 'decomposed', 'MIGRATION.md'), 'utf8')).toMatch(/`services\/mailer\.js:\d+` \(auth\): `send` runs in reports/);
+
+    const after = await verify(dir, ['--json', '--replay', file], TIMERS_STOPPED);
+    expect(after.report, after.stderr).not.toBeNull();
+    expect(routesBy(after.report!, 'failed')).toEqual([]);
+    expect(after.report!.contract.differing).toBe(0);
+    expect(after.exitCode).toBe(0);
+    expect(after.report!.summary.passed).toBe(after.report!.routes.length);
+    expect(processesInside(dir)).toEqual([]);
+  }, 600_000);
 
   it('refuses bad input with one line and exit 2', async () => {
     const missing = await runCli(['verify', '--replay', 'nope.har'], { cwd: dir });

@@ -20,8 +20,8 @@ export async function scaffoldedFixture(fixture: string): Promise<string> {
 }
 
 /** `decompose verify … --json` in `dir`: the exit code, the parsed report (null when none) and stderr. */
-export async function verify(dir: string, args: string[]): Promise<{ exitCode: number; report: VerifyReport | null; stdout: string; stderr: string }> {
-  const result = await runCli(['verify', ...args], { cwd: dir });
+export async function verify(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ exitCode: number; report: VerifyReport | null; stdout: string; stderr: string }> {
+  const result = await runCli(['verify', ...args], { cwd: dir, env });
   let report: VerifyReport | null = null;
   try {
     report = JSON.parse(result.stdout) as VerifyReport;

@@ -229,6 +229,17 @@ registerInternal('boom', () => {
 });
 registerInternal('whoami', () => currentRequestId());
 registerInternal('echo', (...args) => args);
+// A synchronous function of the monolith that takes a while: the caller does not wait for it, its response does.
+const outbox = [];
+registerInternal('send', (message) => {
+  const until = Date.now() + 300;
+  while (Date.now() < until) {
+    // busy, like rendering a template
+  }
+  outbox.push(message);
+  return message;
+});
+registerInternal('outbox', () => outbox);
 const server = serve(app, 3000, () => logger.info('callback called'));
 // Monoliths often close the server themselves: this must not fail (the callback throws on ERR_SERVER_NOT_RUNNING).
 process.on('SIGTERM', () => {
@@ -241,7 +252,7 @@ process.on('SIGTERM', () => {
 `;
 
 /** An ES module service that calls catalog. */
-const ORDERS = String.raw`import { configureService, serve, callRemote, RemoteCallError } from '@shop-ts/runtime';
+const ORDERS = String.raw`import { configureService, serve, callRemote, callRemoteDeferred, RemoteCallError } from '@shop-ts/runtime';
 import express from 'express';
 configureService({
   service: 'orders',
@@ -270,6 +281,10 @@ app.get('/api/orders/whoami/:id', async (req, res, next) => {
   } catch (error) {
     next(error);
   }
+});
+app.get('/api/orders/notify/:id', (req, res) => {
+  callRemoteDeferred('catalog', req.params.id === 'broken' ? 'boom' : 'send', [{ to: req.params.id }]);
+  res.json({ sent: true });
 });
 // A typical Express error handler: the status of a remote error is the status the monolith answered.
 app.use((error, req, res, next) => {
@@ -665,6 +680,24 @@ describe('services on the runtime', () => {
   it('callRemote carries the current request id to the other service', async () => {
     const answer = await request(`${orders.url}/api/orders/whoami/1`, { headers: { 'x-request-id': 'trace-me-42' } });
     expect(answer.json).toEqual({ id: 'trace-me-42' });
+  });
+
+  it('callRemoteDeferred returns at once, the response waits for the call, and a failed call is logged, not answered', async () => {
+    const started = Date.now();
+    const sent = await request(`${orders.url}/api/orders/notify/ada`);
+    expect(sent.status).toBe(200);
+    expect(sent.json).toEqual({ sent: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // Whoever asks next sees the effect: the answer came after the call was done.
+    expect(await runtime.callRemote('catalog', 'outbox', [], { idempotent: true })).toContainEqual({ to: 'ada' });
+
+    const broken = await request(`${orders.url}/api/orders/notify/broken`);
+    expect(broken.status).toBe(200);
+    await eventually(() => expect(orders.logs().some((l) => l.msg === 'deferred call failed' && l.operation === 'boom')).toBe(true));
+
+    // Outside a request (a timer, start-up code) the call just goes.
+    runtime.callRemoteDeferred('catalog', 'send', [{ to: 'timer' }]);
+    await eventually(async () => expect(await runtime.callRemote('catalog', 'outbox', [], { idempotent: true })).toContainEqual({ to: 'timer' }));
   });
 
   it('callRemote names the missing <SERVICE>_URL variable', async () => {

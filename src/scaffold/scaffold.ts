@@ -348,7 +348,15 @@ function renderFacade(outPath: string, facade: FacadeModule, layout: WorkspaceLa
   const data = facade.members.flatMap((m) => (m.kind === 'data' ? [{ ...m, local: local(m.name) }] : []));
   const stubs = facade.members.flatMap((m) => (m.kind === 'stub' ? [{ ...m, local: local(m.name) }] : []));
   const reexports = facade.members.flatMap((m) => (m.kind === 'reexport' ? [{ ...m, local: local(m.name), property: m.importedName !== 'default' }] : []));
-  const runtimeImports = [clients.length > 0 ? 'callRemote' : '', stubs.length > 0 ? 'notYetExtractedValue' : '', data.length > 0 ? 'remoteData' : ''].filter(Boolean).sort(compareStrings).join(', ');
+  const runtimeImports = [
+    clients.some((c) => !c.deferred) ? 'callRemote' : '',
+    clients.some((c) => c.deferred) ? 'callRemoteDeferred' : '',
+    stubs.length > 0 ? 'notYetExtractedValue' : '',
+    data.length > 0 ? 'remoteData' : '',
+  ]
+    .filter(Boolean)
+    .sort(compareStrings)
+    .join(', ');
   const declaredLocals = [...clients, ...data, ...stubs];
   const exportList = declaredLocals.map((m) => (m.local === m.name ? m.name : `${m.local} as ${m.name === 'default' ? 'default' : JSON.stringify(m.name)}`)).join(', ');
   // CommonJS: a default export is module.exports itself; named members become its properties.
@@ -423,6 +431,11 @@ function migrationSections(plan: Plan, analysis: Analysis, code: ExtractedCode, 
       title: 'Calls that could not become HTTP calls',
       intro: 'These imports now resolve to stubs that throw `NotYetExtractedError` when used: the code compiles, the routes that reach them fail until a person gives the owner an operation for them (make the function async with JSON arguments, or move it).',
       items: of('stub'),
+    },
+    {
+      title: 'Calls that no longer wait for their result',
+      intro: "These functions are synchronous in the monolith and the calling service never uses their result, so each call now goes to the owner without being awaited. The runtime holds the response to the client's request until the call has finished, so the client still sees its effect; a failure is logged (there is no caller left to throw to). Make the function async when its result starts to matter.",
+      items: of('deferred'),
     },
     {
       title: 'Data reached across services (transitional data proxies)',

@@ -194,6 +194,38 @@ describe('extractCode on a CommonJS app', () => {
   });
 });
 
+describe('a synchronous function of another service', () => {
+  const app: Record<string, string> = {
+    ...CJS_APP,
+    'services/mailer.js': "'use strict';\nconst outbox = [];\nfunction send(message) {\n  outbox.push(message);\n  return message;\n}\nfunction outboxSize() {\n  return outbox.length;\n}\nmodule.exports = { send, outboxSize };\n",
+    'controllers/posts.js':
+      "'use strict';\nconst mailer = require('../services/mailer');\nconst { Post } = require('../models');\nexports.list = async (req, res) => {\n  mailer.send({ to: 'a@x', template: 'listed' });\n  res.json({ posts: await Post.findAll(), outbox: mailer.outboxSize() });\n};\n",
+    'controllers/notify.js': "'use strict';\nconst { send: deliver } = require('../services/mailer.js');\nexports.ping = () => {\n  deliver({ to: 'b@x' });\n};\n",
+  };
+  const withMailer = (project: string) => {
+    const p = cjsPlan(project);
+    p.services.find((s) => s.name === 'users')!.modules.push('services/mailer.js');
+    p.services.find((s) => s.name === 'posts')!.modules.push('controllers/notify.js');
+    return p;
+  };
+
+  it('becomes a call the response waits for where every use throws its result away; a function whose result is used stays a stub', async () => {
+    const { code } = await extract(app, withMailer);
+    const posts = unitOf(code.units, 'posts');
+    const facade = posts.facades.find((f) => f.module === 'services/mailer.js')!;
+    expect(facade.members.map((m) => `${m.kind} ${m.name}${m.kind === 'client' && m.deferred ? ' (deferred)' : ''}`)).toEqual(['stub outboxSize', 'client send (deferred)']);
+    expect(code.internal.users!.map((op) => op.operation)).toContain('services/mailer#send');
+    expect(posts.notes.filter((n) => n.kind === 'deferred').map((n) => n.at)).toEqual(['services/mailer.js:3']);
+  });
+
+  it('stays a stub when one caller uses its result', async () => {
+    const used = { ...app, 'controllers/notify.js': "'use strict';\nconst { send } = require('../services/mailer.js');\nexports.ping = (req, res) => res.json(send({ to: 'b@x' }));\n" };
+    const { code } = await extract(used, withMailer);
+    const facade = unitOf(code.units, 'posts').facades.find((f) => f.module === 'services/mailer.js')!;
+    expect(facade.members.map((m) => `${m.kind} ${m.name}`)).toEqual(['stub outboxSize', 'stub send']);
+  });
+});
+
 describe('styled', () => {
   it("keeps a specifier's extension style", () => {
     expect(styled('./x.js', '../remote/src/x.ts')).toBe('../remote/src/x.js');

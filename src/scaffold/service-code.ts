@@ -31,6 +31,11 @@ export type FacadeMember =
       operation: string;
       owner: string;
       idempotent: boolean;
+      /**
+       * A function that is synchronous in the monolith, whose result this service's code never uses: the client
+       * starts the call and returns nothing; the response to the current request waits for it (the runtime's serve).
+       */
+      deferred: boolean;
       /** Cache-aside for the result, when the plan lists the call under the service's cache. */
       cache: { ttlSeconds: number; tags: string[] } | null;
       typeParameters: string;
@@ -66,7 +71,7 @@ export interface InternalOperation {
 }
 
 export interface MigrationNote {
-  kind: 'stub' | 'data-proxy' | 'copied' | 'no-listen' | 'unresolved';
+  kind: 'stub' | 'data-proxy' | 'deferred' | 'copied' | 'no-listen' | 'unresolved';
   unit: string;
   at: string;
   message: string;
@@ -277,6 +282,7 @@ class Extractor {
     for (const facade of facades) {
       for (const member of facade.members) {
         if (member.kind === 'stub') notes.push({ kind: 'stub', unit: unit.name, at: member.at, message: `\`${member.what}\` of ${member.owner} is a stub that throws "not yet extracted": ${member.reason}` });
+        if (member.kind === 'client' && member.deferred) notes.push({ kind: 'deferred', unit: unit.name, at: member.at, message: `\`${member.name}\` runs in ${member.owner}: it is synchronous, and ${unit.name} never uses its result, so the call returns at once and the response waits for it; a failure is logged instead of thrown` });
         if (member.kind === 'data') notes.push({ kind: 'data-proxy', unit: unit.name, at: member.at, message: `\`${member.name}\` reaches into data ${member.owner} owns: each call goes to ${member.owner} over HTTP (a transitional data API); give ${member.owner} a real operation for it` });
       }
     }
@@ -607,6 +613,7 @@ class Extractor {
             owner,
             operation: operationId(module, name),
             idempotent: READ_NAME.test(name),
+            deferred: false,
             cache: this.callCache(context.unit.name, module, name),
             typeParameters: signature?.typeParameters ?? '',
             params: signature?.params ?? '...args: any[]',
@@ -616,7 +623,26 @@ class Extractor {
           });
           continue;
         }
-        members.push({ kind: 'stub', name, owner, what: name, at, reason: seam?.reason ?? (symbol.async ? 'its arguments or result are not JSON-serialisable' : 'a synchronous function cannot become a network call'), isClass: false });
+        if (!symbol.async && symbol.serializable && this.onlyDiscardedCalls(context.files, module, name)) {
+          const signature = language === 'ts' ? functionSignature(sf, name) : null;
+          if (signature) needType(`${signature.typeParameters} ${signature.params}`);
+          members.push({
+            kind: 'client',
+            name,
+            owner,
+            operation: operationId(module, name),
+            idempotent: false,
+            deferred: true,
+            cache: null,
+            typeParameters: signature?.typeParameters ?? '',
+            params: signature?.params ?? '...args: any[]',
+            args: signature?.args ?? '...args',
+            returnType: 'void',
+            at,
+          });
+          continue;
+        }
+        members.push({ kind: 'stub', name, owner, what: name, at, reason: seam?.reason ?? (symbol.async ? 'its arguments or result are not JSON-serialisable' : 'a synchronous function whose result is used cannot become a network call'), isClass: false });
         continue;
       }
       if (symbol.kind === 'entity') {
@@ -651,6 +677,37 @@ class Extractor {
         .sort((a, b) => compareStrings(a.specifier + a.names, b.specifier + b.names)),
       typeDeclarations: [...typeDeclarations.keys()].sort(compareStrings).map((k) => typeDeclarations.get(k)!),
     };
+  }
+
+  /**
+   * Whether every use of `name` (exported by `module`) in these files is a call whose result is thrown away, as in
+   * `mailer.send({ … });`. Only then can a synchronous function become a call to its owner: nothing waits for the
+   * value. Any other use (a value passed on, a result assigned, a module object that escapes) answers no.
+   */
+  private onlyDiscardedCalls(files: Iterable<string>, module: string, name: string): boolean {
+    let calls = 0;
+    for (const file of files) {
+      const specifiers = new Set((this.edgesFrom.get(file) ?? []).filter((e) => e.to === module && !e.typeOnly).map((e) => e.specifier));
+      if (specifiers.size === 0) continue;
+      const sf = this.original(file);
+      const bindings = bindingsOf(sf, specifiers, name);
+      if (bindings === null) return false;
+      for (const id of sf.getDescendantsOfKind(SyntaxKind.Identifier)) {
+        if (!isReference(id)) continue;
+        const text = id.getText();
+        if (bindings.direct.has(text)) {
+          if (!isDiscardedCall(id)) return false;
+          calls += 1;
+        } else if (bindings.namespaces.has(text)) {
+          const parent = id.getParent();
+          if (!Node.isPropertyAccessExpression(parent) || parent.getExpression() !== id) return false;
+          if (parent.getName() !== name) continue;
+          if (!isDiscardedCall(parent)) return false;
+          calls += 1;
+        }
+      }
+    }
+    return calls > 0;
   }
 
   /**
@@ -782,6 +839,53 @@ interface FacadeContext {
 }
 
 // ---- syntax helpers ----------------------------------------------------------------------------------------------
+
+/**
+ * The local names through which a file reaches `name` of the module it imports with these specifiers: `direct`
+ * names bound to it, `namespaces` bound to the whole module (a CommonJS require, `import * as`, a default import
+ * of a CommonJS module). Null when the module is reached in a way these cannot follow (`require('./x').send(…)`).
+ */
+function bindingsOf(sf: SourceFile, specifiers: Set<string>, name: string): { direct: Set<string>; namespaces: Set<string> } | null {
+  const direct = new Set<string>();
+  const namespaces = new Set<string>();
+  for (const declaration of sf.getImportDeclarations()) {
+    if (!specifiers.has(declaration.getModuleSpecifierValue())) continue;
+    const namespace = declaration.getNamespaceImport();
+    if (namespace) namespaces.add(namespace.getText());
+    const defaultImport = declaration.getDefaultImport();
+    if (defaultImport) (name === 'default' ? direct : namespaces).add(defaultImport.getText());
+    for (const named of declaration.getNamedImports()) {
+      if (named.getName() === name) direct.add((named.getAliasNode() ?? named.getNameNode()).getText());
+    }
+  }
+  for (const call of sf.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    const literal = requireLiteral(call);
+    if (!literal || !specifiers.has(literal.getLiteralText())) continue;
+    const parent = call.getParent();
+    if (Node.isVariableDeclaration(parent) && parent.getInitializer() === call) {
+      const nameNode = parent.getNameNode();
+      if (Node.isIdentifier(nameNode)) {
+        namespaces.add(nameNode.getText());
+        continue;
+      }
+      if (Node.isObjectBindingPattern(nameNode)) {
+        for (const element of nameNode.getElements()) {
+          if ((element.getPropertyNameNode() ?? element.getNameNode()).getText() === name) direct.add(element.getNameNode().getText());
+        }
+        continue;
+      }
+    }
+    if (Node.isExpressionStatement(parent)) continue;
+    return null;
+  }
+  return { direct, namespaces };
+}
+
+/** `f(…);` or `m.f(…);` as a statement of its own: the call's value goes nowhere. */
+function isDiscardedCall(callee: Node): boolean {
+  const call = callee.getParent();
+  return call !== undefined && Node.isCallExpression(call) && call.getExpression() === callee && Node.isExpressionStatement(call.getParent());
+}
 
 /** Every string literal that names a module: import/export-from, import-equals, require(), import(). */
 function moduleSpecifierLiterals(sf: SourceFile) {

@@ -3,6 +3,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** What the runtime keeps for the duration of one request (and everything it awaits). */
 export interface RequestContext {
   requestId: string;
+  /** Calls started without waiting for them (callRemoteDeferred): the response is held until they settle. */
+  pending: Set<Promise<void>>;
 }
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();

@@ -9,5 +9,5 @@ export { dataHandler, remoteData } from './data';
 export { NotYetExtractedError, notYetExtracted, notYetExtractedValue, registerErrorTypes, registerShared } from './errors';
 export { registerInternal } from './internal';
 export { logger } from './logger';
-export { RemoteCallError, callRemote, type CallOptions } from './remote';
+export { RemoteCallError, callRemote, callRemoteDeferred, type CallOptions } from './remote';
 export { serve } from './server';

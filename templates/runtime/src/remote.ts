@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CACHE_PREFIX, lookup, sha256, store } from './cache';
 import { decode, encode } from './codec';
 import { maybeActiveConfig } from './config';
-import { currentRequestId, lifecycle } from './context';
+import { currentRequestId, lifecycle, requestContext } from './context';
 import { GENERATIONS_HEADER } from './internal';
 import { asSharedError } from './errors';
 import { logger } from './logger';
@@ -123,6 +123,25 @@ export async function callRemote(service: string, operation: string, args: unkno
     // fail open
   });
   return result;
+}
+
+/**
+ * A call of a function that is synchronous in the monolith and whose result the calling code never used
+ * (`mailer.send({ … });`): it starts at once and returns nothing. The response to the request being served waits for
+ * it (see serve), so the client sees its effect when it gets its answer, as it did in the monolith. A failure is
+ * logged: there is no caller left to throw to. Not retried, since the operation may not be safe to repeat.
+ */
+export function callRemoteDeferred(service: string, operation: string, args: unknown[]): void {
+  const context = requestContext.getStore();
+  const call: Promise<void> = invoke(service, operation, args, { idempotent: false }, false).then(
+    () => undefined,
+    (error: unknown) => {
+      logger.error({ target: service, operation, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'deferred call failed');
+    },
+  );
+  if (!context) return;
+  context.pending.add(call);
+  void call.finally(() => context.pending.delete(call));
 }
 
 type Generations = Record<string, [string, string]>;

@@ -83,6 +83,22 @@ function onResponseDone(res: ServerResponse, done: (aborted: boolean) => void): 
   res.once('close', once);
 }
 
+/**
+ * Holds `res.end` until the calls the handler started without waiting for them have settled: a client that sends its
+ * next request after this answer must see their effects, as it did when they ran inside the monolith.
+ */
+function holdUntilSettled(res: ServerResponse, pending: Set<Promise<void>>): void {
+  const end = res.end;
+  res.end = function heldEnd(this: ServerResponse, ...args: unknown[]) {
+    if (pending.size === 0) return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    const settle = async () => {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    };
+    void settle().then(() => (end as (...a: unknown[]) => ServerResponse).apply(this, args));
+    return this;
+  } as ServerResponse['end'];
+}
+
 function statusLabel(res: ServerResponse, aborted: boolean): string {
   // 499 (nginx's "client closed request"): the client left before the response was complete.
   return aborted ? '499' : String(res.statusCode);
@@ -114,7 +130,9 @@ export function serve(app: RequestListener, ...listenArgs: unknown[]): Server {
     res.setHeader('x-request-id', id);
     if (shuttingDown) res.setHeader('connection', 'close');
     requests.set(req, { id, start: process.hrtime.bigint(), route: routeLabel(active, req.method, req.originalUrl || req.url) });
-    requestContext.run({ requestId: id }, next);
+    const context = { requestId: id, pending: new Set<Promise<void>>() };
+    holdUntilSettled(res, context.pending);
+    requestContext.run(context, next);
   });
 
   // 2. One log line per response.
