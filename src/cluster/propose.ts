@@ -242,6 +242,13 @@ function placeStartupHelpers(helpers: string[], clusters: string[][], facts: Fac
 /** A cluster that serves no route is not a service: it joins the cluster it is most coupled to. */
 function mergeRoutelessClusters(clusters: string[][], graph: ModuleGraph, facts: Facts): string[][] {
   let current = clusters.map((c) => [...c]);
+  // Remembered: every lonely cluster compares the folders of all modules.
+  const folders = new Map<string, string>();
+  const folderOf = (module: string) => {
+    let folder = folders.get(module);
+    if (folder === undefined) folders.set(module, (folder = module.slice(0, Math.max(0, module.lastIndexOf('/')))));
+    return folder;
+  };
   for (;;) {
     const index = current.findIndex((c) => !c.some((m) => facts.routeModules.has(m)));
     if (index === -1 || current.length <= 1) return current;
@@ -249,7 +256,7 @@ function mergeRoutelessClusters(clusters: string[][], graph: ModuleGraph, facts:
     const weights = couplingTo(lonely, current, graph);
     weights[index] = -1;
     let best = weights.indexOf(Math.max(...weights));
-    if (weights[best]! <= 0) best = closestByFolder(lonely, current, index);
+    if (weights[best]! <= 0) best = closestByFolder(lonely, current, index, folderOf);
     current[best] = [...current[best]!, ...lonely].sort(compareStrings);
     current.splice(index, 1);
   }
@@ -270,8 +277,7 @@ function couplingTo(members: string[], clusters: string[][], graph: ModuleGraph)
   return weights;
 }
 
-function closestByFolder(members: string[], clusters: string[][], self: number): number {
-  const folder = (m: string) => m.split('/').slice(0, -1).join('/');
+function closestByFolder(members: string[], clusters: string[][], self: number, folder: (module: string) => string): number {
   const mine = new Set(members.map(folder));
   let best = self === 0 ? 1 : 0;
   let bestScore = -1;

@@ -19,6 +19,17 @@ export function findCycles(nodes: string[], edges: Array<{ from: string; to: str
 }
 
 /**
+ * Every strongly connected component of the import graph (single modules too), each listed after every component it
+ * reaches: what a module reaches can then be collected in one pass, components first-to-last.
+ */
+export function componentsInReachOrder(nodes: string[], edges: Array<{ from: string; to: string }>): string[][] {
+  const graph = new Graph({ directed: true });
+  for (const node of [...nodes].sort(compareStrings)) graph.setNode(node);
+  for (const edge of edges) if (edge.from !== edge.to) graph.setEdge(edge.from, edge.to);
+  return stronglyConnected(graph);
+}
+
+/**
  * Tarjan's strongly connected components with an explicit stack. graphlib's `alg.tarjan` recurses once per
  * module on a path, so an import chain a few thousand modules long (generated code) overflowed the call stack.
  */

@@ -82,33 +82,65 @@ function knownModules(modules: string[]): Set<string> {
  */
 export function compressModules(mine: string[], all: string[]): string[] {
   const own = new Set(mine);
-  const folders = new Map<string, string[]>();
-  for (const module of all) {
-    const parts = module.split('/');
-    for (let depth = 1; depth < parts.length; depth++) {
-      const folder = parts.slice(0, depth).join('/');
-      folders.set(folder, [...(folders.get(folder) ?? []), module]);
-    }
-  }
   const covered = new Set<string>();
   const out: string[] = [];
-  // Shallowest qualifying folders first, so `src/catalog/**` wins over `src/catalog/api/**`.
-  const candidates = sortBy(folders, ([f]) => f.split('/').length, ([f]) => f);
-  for (const [folder, members] of candidates) {
+  for (const { folder, members, exact } of folderIndex(all)) {
     if (members.length < 2 || !members.every((m) => own.has(m)) || members.every((m) => covered.has(m))) continue;
     // Never claim the whole source root: that is no domain.
     if (members.length === all.length) continue;
     if (members.some((m) => covered.has(m))) continue;
     // A folder whose name holds glob characters (`a|b`, `[id]`, `(group)`) would make a glob that matches
     // something else: list its modules one by one instead.
-    const glob = `${folder}/**`;
-    const matched = expandModules([glob], all);
-    if (matched.length !== members.length || !members.every((m) => matched.includes(m))) continue;
-    out.push(glob);
+    if (!exact()) continue;
+    out.push(`${folder}/**`);
     for (const m of members) covered.add(m);
   }
   for (const module of mine) if (!covered.has(module)) out.push(module);
   return out.sort(compareStrings);
+}
+
+interface FolderEntry {
+  folder: string;
+  members: string[];
+  /** Whether `folder/**` matches exactly the folder's modules (computed once, on first use). */
+  exact: () => boolean;
+}
+
+const folderIndexes = new WeakMap<string[], FolderEntry[]>();
+
+/**
+ * Every folder of the project with its modules, shallowest first (so `src/catalog/**` wins over
+ * `src/catalog/api/**`). Built once per module list: every service of a plan asks the same question of it.
+ */
+function folderIndex(all: string[]): FolderEntry[] {
+  const known = folderIndexes.get(all);
+  if (known) return known;
+  const folders = new Map<string, string[]>();
+  for (const module of all) {
+    const parts = module.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      const folder = parts.slice(0, depth).join('/');
+      let members = folders.get(folder);
+      if (!members) folders.set(folder, (members = []));
+      members.push(module);
+    }
+  }
+  const entries = sortBy(folders, ([f]) => f.split('/').length, ([f]) => f).map(([folder, members]): FolderEntry => {
+    let exact: boolean | null = null;
+    return {
+      folder,
+      members,
+      exact: () => {
+        if (exact === null) {
+          const matched = new Set(expandModules([`${folder}/**`], all));
+          exact = matched.size === members.length && members.every((m) => matched.has(m));
+        }
+        return exact;
+      },
+    };
+  });
+  folderIndexes.set(all, entries);
+  return entries;
 }
 
 /**
@@ -179,7 +211,7 @@ export function buildPlan(analysis: Analysis, choices: PlanChoices, options: Bui
       cache,
       routes,
       hazards: sortBy(
-        analysis.hazards.filter((h) => modules.includes(h.file)).map((h) => ({ kind: h.kind, file: h.file, line: h.line, message: h.message })),
+        analysis.hazards.filter((h) => serviceOf(h.file) === choice.name).map((h) => ({ kind: h.kind, file: h.file, line: h.line, message: h.message })),
         (h) => h.file,
         (h) => h.line,
       ),

@@ -1,4 +1,5 @@
 import type { Analysis, ImportEdge } from '../model/analysis.js';
+import { componentsInReachOrder } from '../graph/cycles.js';
 import { compareStrings, uniqueSorted } from '../util/compare.js';
 
 /** How long a cached GET response lives unless the plan says otherwise. */
@@ -173,20 +174,48 @@ function contextOf(analysis: Analysis): CacheContext {
     list.push(route);
   }
   const statefulModules = new Set(analysis.hazards.filter((h) => h.kind !== 'timer' && h.kind !== 'local-disk').map((h) => h.file));
-  const reaches = new Map<string, Reach>();
-  const reachOf = (module: string): Reach => {
-    let reach = reaches.get(module);
-    if (!reach) {
+  // What each module reaches, for every module in one pass over the import graph's components (each after what it
+  // reaches), instead of one walk of the import closure per handler: at 5,000 modules those walks took ~2 s.
+  let reaches: Map<string, Reach> | null = null;
+  const computeReaches = (): Map<string, Reach> => {
+    const runtimeEdges = [...edgesFrom.values()].flat();
+    const components = componentsInReachOrder(analysis.modules.map((m) => m.path), runtimeEdges);
+    const componentOf = new Map<string, number>();
+    components.forEach((members, index) => {
+      for (const member of members) componentOf.set(member, index);
+    });
+    const tagsOf: Array<Set<string>> = [];
+    const statefulOf: Array<Set<string>> = [];
+    const out = new Map<string, Reach>();
+    components.forEach((members, index) => {
       const tags = new Set<string>();
-      const stateful: string[] = [];
-      for (const reached of closureOf(module)) {
-        for (const entity of entitiesByModule.get(reached) ?? []) tags.add(entity);
-        if (statefulModules.has(reached)) stateful.push(reached);
+      const stateful = new Set<string>();
+      const reached = new Set<number>();
+      for (const member of members) {
+        for (const entity of entitiesByModule.get(member) ?? []) tags.add(entity);
+        if (statefulModules.has(member)) stateful.add(member);
+        for (const edge of edgesFrom.get(member) ?? []) {
+          const target = componentOf.get(edge.to);
+          if (target !== undefined && target !== index) reached.add(target);
+        }
       }
-      reach = { tags: [...tags].sort(compareStrings), stateful: stateful.sort(compareStrings) };
-      reaches.set(module, reach);
-    }
-    return reach;
+      for (const target of reached) {
+        for (const tag of tagsOf[target]!) tags.add(tag);
+        for (const module of statefulOf[target]!) stateful.add(module);
+      }
+      tagsOf[index] = tags;
+      statefulOf[index] = stateful;
+      const reach = { tags: [...tags].sort(compareStrings), stateful: [...stateful].sort(compareStrings) };
+      for (const member of members) out.set(member, reach);
+    });
+    return out;
+  };
+  const reachOf = (module: string): Reach => {
+    reaches ??= computeReaches();
+    const known = reaches.get(module);
+    if (known) return known;
+    // Not a module of the analysis (a stale plan entry): only what it holds itself.
+    return { tags: [...(entitiesByModule.get(module) ?? [])].sort(compareStrings), stateful: statefulModules.has(module) ? [module] : [] };
   };
   const context: CacheContext = {
     reachOf,

@@ -178,13 +178,16 @@ function uniformEntropy(n: number): number {
 function businessContextPurity(services: string[][], useCases: Record<string, string[]>): number {
   const e: number[] = [];
   for (const units of services) {
-    const bcs: string[] = [];
+    // The count of the script's list, and a set of what it holds (its `in` test, without scanning the list).
+    let count = 0;
+    const held = new Set<string>();
     for (const unit of units) {
       const own = Object.hasOwn(useCases, unit) ? (useCases[unit] ?? []) : [UNKNOWN_USE_CASE];
-      const fresh = own.filter((bc) => !bcs.includes(bc));
-      bcs.push(...fresh);
+      const fresh = own.filter((bc) => !held.has(bc));
+      count += fresh.length;
+      for (const bc of fresh) held.add(bc);
     }
-    e.push(uniformEntropy(bcs.length));
+    e.push(uniformEntropy(count));
   }
   return mean(e);
 }
