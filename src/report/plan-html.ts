@@ -25,7 +25,11 @@ import {
  */
 export async function renderPlanHtml(plan: Plan): Promise<string> {
   const view = buildPlanView(plan);
-  const svg = renderSvg(await graphviz(), serviceGraphDot(plan, view));
+  const edgeCount = dependencyCount(view);
+  // A few dozen services that all call each other draw as a hairball, and Graphviz needs seconds for it: past this
+  // many dependencies the page shows them as a matrix (a design structure matrix) instead.
+  const drawn = edgeCount <= MAX_DRAWN_EDGES;
+  const svg = drawn ? renderSvg(await graphviz(), serviceGraphDot(plan, view)) : null;
   const title = `Decomposition plan: ${plan.project}`;
   const body: string[] = [];
 
@@ -43,13 +47,22 @@ export async function renderPlanHtml(plan: Plan): Promise<string> {
   }
   body.push('</section>');
 
-  body.push(
-    '<section id="graph"><h2>Service graph</h2>',
-    `<div id="service-graph" class="graph">${svg}</div>`,
-    '<p class="legend"><span class="key service"></span> service <span class="key library"></span> shared library',
-    ' <span class="key missing"></span> named in <code>dependsOn</code> but not in the plan. Arrows: may call; labels: seams to convert.</p>',
-    '</section>',
-  );
+  if (svg !== null) {
+    body.push(
+      '<section id="graph"><h2>Service graph</h2>',
+      `<div id="service-graph" class="graph">${svg}</div>`,
+      '<p class="legend"><span class="key service"></span> service <span class="key library"></span> shared library',
+      ' <span class="key missing"></span> named in <code>dependsOn</code> but not in the plan. Arrows: may call; labels: seams to convert.</p>',
+      '</section>',
+    );
+  } else {
+    body.push(
+      '<section id="graph"><h2>Service dependencies</h2>',
+      `<p class="note">${esc(`${countOf(view.services.length, 'service')} with ${countOf(edgeCount, 'dependency', 'dependencies')} are too many to draw legibly. Each row is a service, each column a service or shared library it may call; a number is the seams (in-process calls) to convert, a dot a dependency without seams.`)}</p>`,
+      `<div id="dependency-matrix" class="matrix">${dependencyMatrix(view)}</div>`,
+      '</section>',
+    );
+  }
 
   body.push('<section id="services"><h2>Services</h2>');
   if (view.services.length === 0) body.push('<p>No services.</p>');
@@ -204,6 +217,38 @@ function graphviz(): Promise<Viz> {
 
 /** Above this many dependency edges the graph is drawn without seam-count labels. */
 export const MAX_LABELLED_EDGES = 120;
+/** Past this many dependencies plan.html shows the dependency matrix instead of the drawing. */
+export const MAX_DRAWN_EDGES = 250;
+
+function dependencyCount(view: PlanView): number {
+  return view.services.reduce((n, s) => n + new Set(s.dependsOn).size, 0);
+}
+
+/**
+ * Rows: services; columns: everything some service depends on (services, then shared libraries and names the plan
+ * does not know), numbered to keep the header narrow. Cells: the seams from row to column, shaded by how many.
+ */
+export function dependencyMatrix(view: PlanView): string {
+  const services = view.services.map((s) => s.name);
+  const targets = [...services, ...[...new Set(view.services.flatMap((s) => s.dependsOn))].filter((t) => !services.includes(t)).sort(compareStrings)];
+  const seams = new Map<string, number>();
+  for (const group of view.seamGroups) seams.set(`${group.from}\u0000${group.to}`, group.seams.length);
+  const most = Math.max(1, ...seams.values());
+  const head = `<thead><tr><th>calls →</th>${targets.map((t, i) => `<th class="num" title="${esc(t)}">${i + 1}</th>`).join('')}</tr></thead>`;
+  const rows = view.services.map((service, row) => {
+    const depends = new Set(service.dependsOn);
+    const cells = targets.map((target) => {
+      if (target === service.name) return '<td class="self"></td>';
+      if (!depends.has(target)) return '<td></td>';
+      const n = seams.get(`${service.name}\u0000${target}`) ?? 0;
+      const level = n === 0 ? 0 : Math.min(4, Math.ceil((n / most) * 4));
+      return `<td class="num h${level}" title="${esc(`${service.name} → ${target}: ${countOf(n, 'seam')}`)}">${n === 0 ? '·' : n}</td>`;
+    });
+    return `<tr><th>${row + 1}. ${esc(service.name)}</th>${cells.join('')}</tr>`;
+  });
+  const key = targets.slice(services.length).map((t, i) => `${services.length + i + 1}. ${esc(t)}`);
+  return `<table class="dsm">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>${key.length > 0 ? `\n<p class="note">Columns past the services: ${key.join(', ')}.</p>` : ''}`;
+}
 
 /** The DOT text of the service graph. Node names are generated; user text only ever appears in escaped labels. */
 export function serviceGraphDot(plan: Plan, view: PlanView = buildPlanView(plan)): string {
@@ -234,7 +279,7 @@ export function serviceGraphDot(plan: Plan, view: PlanView = buildPlanView(plan)
   const missingNodes = new Map<string, string>();
   // Edge labels make Graphviz's layout slow on big graphs (a minute at a few thousand edges): past this many
   // edges the seam counts stay in the tables below the graph.
-  const edgeCount = view.services.reduce((n, s) => n + new Set(s.dependsOn).size, 0);
+  const edgeCount = dependencyCount(view);
   const labelEdges = edgeCount <= MAX_LABELLED_EDGES;
   const seamCounts = new Map<string, number>();
   for (const group of view.seamGroups) seamCounts.set(`${group.from}\u0000${group.to}`, group.seams.length);
@@ -383,6 +428,15 @@ a { color: var(--accent); text-decoration: none; }
 a:hover { text-decoration: underline; }
 .graph { border: 1px solid var(--line); border-radius: 8px; padding: 16px; overflow-x: auto; background: #fff; }
 .graph svg { display: block; margin: 0 auto; max-width: 100%; height: auto; }
+.matrix { overflow-x: auto; }
+table.dsm { width: auto; font-size: 12px; }
+table.dsm th, table.dsm td { padding: 2px 5px; white-space: nowrap; }
+table.dsm tbody th { text-align: left; }
+table.dsm td.self { background: var(--line); }
+table.dsm td.h1 { background: #ddf4ff; }
+table.dsm td.h2 { background: #b6e3ff; }
+table.dsm td.h3 { background: #80ccff; }
+table.dsm td.h4 { background: #54aeff; }
 .legend, .note { color: var(--muted); font-size: 13px; }
 .key { display: inline-block; width: 14px; height: 10px; border-radius: 3px; vertical-align: middle; margin-left: 8px; }
 .key.service { background: #ddf4ff; border: 1px solid #1f6feb; }

@@ -147,6 +147,18 @@ function samplePlan(): Plan {
   };
 }
 
+/** 20 services that all call each other (380 dependencies): too many to draw. */
+function densePlan(): Plan {
+  const base = samplePlan();
+  const names = Array.from({ length: 20 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
+  return {
+    ...base,
+    services: names.map((name) => ({ ...base.services[0]!, name, dependsOn: names.filter((n) => n !== name) })),
+    seams: names.flatMap((from, i) => (i === 0 ? [] : [{ ...base.seams[0]!, from, to: names[0]!, caller: `src/${from}.ts` }])),
+    conflicts: [],
+  };
+}
+
 function emptyPlan(): Plan {
   return {
     ...samplePlan(),
@@ -342,6 +354,7 @@ describe('renderPlanHtml in headless Chromium', () => {
   let html: string;
   let dom: string;
   let emptyDom: string;
+  let denseDom: string;
   let screenshot: string;
 
   beforeAll(async () => {
@@ -349,12 +362,15 @@ describe('renderPlanHtml in headless Chromium', () => {
     html = await renderPlanHtml(samplePlan());
     const page = path.join(dir, 'plan.html');
     const emptyPage = path.join(dir, 'empty.html');
+    const densePage = path.join(dir, 'dense.html');
     screenshot = path.join(dir, 'plan.png');
     await writeFile(page, html);
     await writeFile(emptyPage, await renderPlanHtml(emptyPlan()));
-    [dom, emptyDom] = await Promise.all([
+    await writeFile(densePage, await renderPlanHtml(densePlan()));
+    [dom, emptyDom, denseDom] = await Promise.all([
       chromium(dir, page, ['--dump-dom']),
       chromium(dir, emptyPage, ['--dump-dom']),
+      chromium(dir, densePage, ['--dump-dom']),
       chromium(dir, page, [`--screenshot=${screenshot}`, '--window-size=1280,900', '--hide-scrollbars']),
     ]);
   }, 60_000);
@@ -382,6 +398,19 @@ describe('renderPlanHtml in headless Chromium', () => {
     expect(count(graph, /class="node /g)).toBe(0);
     expect(count(graph, SERVICE_NODE)).toBe(0);
     expect(emptyDom).toContain('<p>No services.</p>');
+  });
+
+  it('shows a plan with too many dependencies to draw as a dependency matrix: a row per service, seams in the cells', () => {
+    expect(denseDom).not.toContain('<div id="service-graph"');
+    expect(denseDom).not.toContain('<svg');
+    const matrix = denseDom.slice(denseDom.indexOf('<div id="dependency-matrix"'), denseDom.indexOf('</table>', denseDom.indexOf('<div id="dependency-matrix"')));
+    expect(matrix).toContain('<table class="dsm">');
+    expect(count(matrix, /<tr><th>\d+\. svc-\d\d<\/th>/g)).toBe(20);
+    expect(count(matrix, /<td class="self"><\/td>/g)).toBe(20);
+    // Every service but the first calls the first through one seam; every other dependency has none (a dot).
+    expect(count(matrix, /<td class="num h4" title="svc-\d\d → svc-00: 1 seam">1<\/td>/g)).toBe(19);
+    expect(count(matrix, /<td class="num h0" title="[^"]*: 0 seams">·<\/td>/g)).toBe(380 - 19);
+    expect(denseDom).toContain('20 services with 380 dependencies are too many to draw legibly.');
   });
 
   it('renders the tables, with hostile text as text', () => {
