@@ -464,7 +464,7 @@ describe.each(FIXTURES)('decompose scaffold on fixtures/%s: deployment files', (
     const workflow = YAML.parse(fs.readFileSync(workflowFile, 'utf8')) as { env: Record<string, string>; jobs: Record<string, any> };
     expect(workflow.env.SCAFFOLD_DIR).toBe(SCAFFOLD);
     expect(workflow.env.PLAN_FILE).toBe('decompose.plan.yaml');
-    expect(fs.existsSync(path.join(s.dir, workflow.env.PLAN_FILE))).toBe(true);
+    expect(fs.existsSync(path.join(s.dir, workflow.env.PLAN_FILE!))).toBe(true);
     const dependants = JSON.parse(workflow.jobs.changes.steps.find((x: any) => x.id === 'affected').env.DEPENDANTS) as Record<string, string[]>;
     expect(Object.keys(dependants).sort()).toEqual(fs.readdirSync(path.join(s.root, 'services')).sort());
     const job = workflow.jobs.service;

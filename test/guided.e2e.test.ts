@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { cliPath, runCli } from '../src/test-support/run-cli.js';
 import { copyFixture, repoRoot } from '../src/test-support/temp-project.js';
+import { hasTmux, tmuxServer } from '../src/test-support/tmux.js';
 
 /*
  * The guided run (`decompose` with no command) end to end: in a real pseudo-terminal (tmux send-keys and
@@ -26,65 +27,12 @@ function snapshot(dir: string): Record<string, string> {
 // In a terminal (tmux)
 // ---------------------------------------------------------------------------------------------------------
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-/** A tmux server of our own, so the tests never touch a developer's sessions. */
-const SOCKET = `decompose-guided-test-${process.pid}`;
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** The screen, or with `history` everything the session printed; `joined` undoes the terminal's line wrapping. */
-function pane(session: string, history = false, joined = true): string {
-  return tmux('capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', session, ...(history ? ['-S', '-'] : []));
-}
-
-/** Polls the screen until it shows `what` (the machine may be slow: generous timeouts, short polls). */
-async function waitFor(session: string, what: string | RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    try {
-      text = pane(session);
-    } catch {
-      break; // the session ended: nothing more will appear
-    }
-    if (typeof what === 'string' ? text.includes(what) : what.test(text)) return text;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${String(what)}; the pane shows:\n${text}`);
-}
-
-function keys(session: string, ...names: string[]): void {
-  for (const name of names) tmux('send-keys', '-t', session, name);
-}
-
-/** Moves the cursor of the select prompt on screen to the line starting with `label`, checks it is there, presses Enter. */
-async function choose(session: string, label: string): Promise<void> {
-  const lines = (await waitFor(session, label)).split('\n');
-  const start = lines.findLastIndex((l) => l.startsWith('? '));
-  const items = lines.slice(start + 1).map((l) => l.replace(/^[❯>]?\s*/, '').trimEnd());
-  const cursor = lines.slice(start + 1).findIndex((l) => /^[❯>]/.test(l));
-  const target = items.findIndex((item) => item.startsWith(label));
-  if (cursor < 0 || target < 0) throw new Error(`no "${label}" in the prompt:\n${lines.join('\n')}`);
-  for (let i = 0; i < Math.abs(target - cursor); i++) keys(session, target > cursor ? 'Down' : 'Up');
-  await waitFor(session, new RegExp(`^[❯>] ${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'), 5_000);
-  keys(session, 'Enter');
-}
+const { tmux, pane, waitFor, keys, choose, start, end: endSession } = tmuxServer('decompose-guided-test');
 
 /** Runs `decompose` (no command) inside `dir` in an 80×40 terminal; the pane ends with "[exit N]". */
 function startGuided(session: string, dir: string): void {
   // `env -u CI`: the CLI never asks under CI, and CI runners set it.
-  const command = `cd ${dir} && env -u CI NO_COLOR=1 ${process.execPath} ${cliPath}; echo "[exit $?]"; sleep 30`;
-  tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '40', command);
-}
-
-function endSession(session: string): void {
-  try {
-    tmux('kill-session', '-t', session);
-  } catch {
-    // already gone
-  }
+  start(session, `cd ${dir} && env -u CI NO_COLOR=1 ${process.execPath} ${cliPath}; echo "[exit $?]"; sleep 30`, 80, 40);
 }
 
 describe.skipIf(!hasTmux && !process.env.CI)('the guided run in a terminal (tmux)', () => {

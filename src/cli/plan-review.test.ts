@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Chalk } from 'chalk';
@@ -11,6 +11,7 @@ import { type PlanChoices, buildPlan } from '../plan/build-plan.js';
 import { METRICS } from '../report/plan-markdown.js';
 import { cliPath } from '../test-support/run-cli.js';
 import { copyFixture, fixturePath, repoRoot } from '../test-support/temp-project.js';
+import { hasTmux, tmuxServer } from '../test-support/tmux.js';
 import {
   REVIEW_METRICS,
   formatDeltas,
@@ -272,65 +273,12 @@ describe('the review of fixtures/shop-ts', async () => {
 // End to end, in a real pseudo-terminal (tmux)
 // ---------------------------------------------------------------------------------------------------------
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-/** A tmux server of our own, so the tests never touch a developer's sessions. */
-const SOCKET = `decompose-review-test-${process.pid}`;
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function pane(session: string, history = false): string {
-  return tmux('capture-pane', '-p', '-J', '-t', session, ...(history ? ['-S', '-'] : []));
-}
-
-async function waitFor(session: string, what: string | RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    try {
-      text = pane(session);
-    } catch {
-      // The session ended: nothing more will appear.
-      break;
-    }
-    if (typeof what === 'string' ? text.includes(what) : what.test(text)) return text;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${String(what)}; the pane shows:\n${text}`);
-}
-
-/** Moves the cursor of the select prompt on screen to `label` with the arrow keys, checks it is there, presses Enter. */
-async function choose(session: string, label: string): Promise<void> {
-  const lines = (await waitFor(session, label)).split('\n');
-  const start = lines.findLastIndex((l) => l.startsWith('? '));
-  const items = lines.slice(start + 1).map((l) => l.replace(/^[❯>]?\s*/, '').trimEnd());
-  const cursor = lines.slice(start + 1).findIndex((l) => /^[❯>]/.test(l));
-  const target = items.indexOf(label);
-  if (cursor < 0 || target < 0) throw new Error(`no "${label}" in the prompt:\n${lines.join('\n')}`);
-  const key = target > cursor ? 'Down' : 'Up';
-  for (let i = 0; i < Math.abs(target - cursor); i++) tmux('send-keys', '-t', session, key);
-  await waitFor(session, new RegExp(`^[❯>] ${escapeRegExp(label)}\\s*$`, 'm'), 5_000);
-  tmux('send-keys', '-t', session, 'Enter');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+const { tmux, pane, waitFor, choose, start, end: endSession } = tmuxServer('decompose-review-test');
 
 /** Runs `decompose plan <dir>` in a 100×40 terminal; the pane ends with "[exit N]" when it is done. */
 function startPlan(session: string, dir: string): void {
   // `env -u CI`: the CLI never asks questions under CI, and CI runners set it.
-  const command = `env -u CI NO_COLOR=1 ${process.execPath} ${cliPath} plan ${dir}; echo "[exit $?]"; sleep 10`;
-  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '40', command);
-}
-
-function endSession(session: string): void {
-  try {
-    tmux('kill-session', '-t', session);
-  } catch {
-    // Already gone.
-  }
+  start(session, `env -u CI NO_COLOR=1 ${process.execPath} ${cliPath} plan ${dir}; echo "[exit $?]"; sleep 10`, 100, 40);
 }
 
 describe.skipIf(!hasTmux && !process.env.CI)('the review in a terminal (tmux)', () => {
