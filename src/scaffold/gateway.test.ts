@@ -10,6 +10,7 @@ import { analyze } from '../analyze/analyze.js';
 import { proposeSplit } from '../cluster/propose.js';
 import type { FileChange } from '../model/file-change.js';
 import { DEFAULT_SETTINGS, type Plan } from '../model/plan.js';
+import { testPlan } from '../test-support/plans.js';
 import { buildPlan } from '../plan/build-plan.js';
 import { fixturePath } from '../test-support/temp-project.js';
 import { UserError } from '../util/errors.js';
@@ -30,32 +31,7 @@ import {
 // Plans
 
 function syntheticPlan(services: Record<string, string[]>, entryRoutes: string[] = []): Plan {
-  const zero = { sm: 0, icp: 0, ifn: 0, ned: 0, bcp: null, crossServiceEdges: 0, crossServiceWeight: 0, conflicts: 0, dataOwnershipEntropy: 0, coChangeModularity: null, services: 0 };
-  return {
-    version: 1,
-    project: 'demo',
-    settings: DEFAULT_SETTINGS,
-    services: Object.entries(services).map(([name, routes]) => ({
-      name,
-      modules: [`src/${name}/**`],
-      owns: [],
-      dependsOn: [],
-      replicas: { min: 1, max: 2 },
-      routes,
-      hazards: [],
-      loc: 1,
-      moduleCount: 1,
-    })),
-    sharedLibraries: [],
-    entrypoints: ['src/app.ts'],
-    entryRoutes,
-    conflicts: [],
-    seams: [],
-    metrics: { ...zero, services: Object.keys(services).length },
-    baselines: [],
-    mojofm: null,
-    rationale: {},
-  };
+  return testPlan({ services: Object.entries(services).map(([name, routes]) => ({ name, routes })), entryRoutes });
 }
 
 async function shopPlan(): Promise<Plan> {

@@ -216,6 +216,7 @@ function renderWorkspace(
     for (const file of extracted.files) changes.push(markedCopy(`${unit.dir}/${file.path}`, file.content, `${file.from} (the monolith's code, imports rewritten)`));
     for (const facade of extracted.facades) changes.push(renderFacade(`${unit.dir}/${facade.path}`, facade, layout));
     const include = isTs ? ['**/*.ts', '**/*.tsx', '**/*.js'] : ['**/*.js', '**/*.cjs', '**/*.mjs'];
+    const packageFields = (description: string) => ({ name: unit.name, packageName: unit.packageName, project: plan.project, version, description, esm });
     if (unit.kind === 'library') {
       changes.push(
         ...renderTemplates({
@@ -223,12 +224,7 @@ function renderWorkspace(
           into: '',
           service: unit.name,
           context: {
-            name: unit.name,
-            packageName: unit.packageName,
-            project: plan.project,
-            version,
-            description: `Shared library ${unit.name} of ${plan.project}`,
-            esm,
+            ...packageFields(`Shared library ${unit.name} of ${plan.project}`),
             exportsTarget: isTs ? './dist/*' : './*',
             // A composite project: services reference it, and `tsc -b` builds it once, incrementally.
             scripts: isTs ? { build: 'tsc -b', typecheck: 'tsc -b' } : { typecheck: 'tsc -p tsconfig.json --noEmit' },
@@ -252,12 +248,7 @@ function renderWorkspace(
         into: '',
         service: unit.name,
         context: {
-          name: unit.name,
-          packageName: unit.packageName,
-          project: plan.project,
-          version,
-          description: `${unit.name} service of ${plan.project}`,
-          esm,
+          ...packageFields(`${unit.name} service of ${plan.project}`),
           // tsc -b builds the workspace packages the service references first (once, incrementally), then it.
           scripts: {
             build: 'tsc -b',

@@ -1,27 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../analyze/analyze.js';
-import { DEFAULT_SETTINGS, type Plan } from '../model/plan.js';
+import type { Plan } from '../model/plan.js';
+import { testPlan } from '../test-support/plans.js';
 import { writeProject } from '../test-support/temp-project.js';
 import { buildLayout } from './layout.js';
 import { type ExtractedUnit, type SourceSet, extractCode, styled } from './service-code.js';
 
 function plan(project: string, services: Record<string, string[]>, libraries: Record<string, string[]>, entrypoints: string[]): Plan {
-  const zero = { sm: 0, icp: 0, ifn: 0, ned: 0, bcp: null, crossServiceEdges: 0, crossServiceWeight: 0, conflicts: 0, dataOwnershipEntropy: 0, coChangeModularity: null, services: 0 };
-  return {
-    version: 1,
+  return testPlan({
     project,
-    settings: DEFAULT_SETTINGS,
-    services: Object.entries(services).map(([name, modules]) => ({ name, modules, owns: [], dependsOn: [], replicas: { min: 2, max: 4 }, routes: [], hazards: [], loc: 1, moduleCount: modules.length })),
+    services: Object.entries(services).map(([name, modules]) => ({ name, modules, replicas: { min: 2, max: 4 }, moduleCount: modules.length })),
     sharedLibraries: Object.entries(libraries).map(([name, modules]) => ({ name, modules })),
     entrypoints,
-    entryRoutes: [],
-    conflicts: [],
-    seams: [],
-    metrics: { ...zero, services: Object.keys(services).length },
-    baselines: [],
-    mojofm: null,
-    rationale: {},
-  };
+  });
 }
 
 async function extract(files: Record<string, string>, p: (project: string) => Plan) {

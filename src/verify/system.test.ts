@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Plan } from '../model/plan.js';
+import type { Plan } from '../model/plan.js';
+import { testPlan } from '../test-support/plans.js';
 import { renderGateway } from '../scaffold/gateway.js';
 import type { UserError } from '../util/errors.js';
 import { startObserver } from './observer.js';
@@ -25,22 +26,7 @@ afterAll(() => {
 });
 
 function plan(services: Record<string, string[]>, entryRoutes: string[] = [], dependsOn: Record<string, string[]> = {}): Plan {
-  const zero = { sm: 0, icp: 0, ifn: 0, ned: 0, bcp: null, crossServiceEdges: 0, crossServiceWeight: 0, conflicts: 0, dataOwnershipEntropy: 0, coChangeModularity: null, services: 0 };
-  return {
-    version: 1,
-    project: 'demo',
-    settings: DEFAULT_SETTINGS,
-    services: Object.entries(services).map(([name, routes]) => ({ name, modules: [`src/${name}/**`], owns: [], dependsOn: dependsOn[name] ?? [], replicas: { min: 1, max: 2 }, routes, hazards: [], loc: 1, moduleCount: 1 })),
-    sharedLibraries: [],
-    entrypoints: ['src/app.ts'],
-    entryRoutes,
-    conflicts: [],
-    seams: [],
-    metrics: zero,
-    baselines: [],
-    mojofm: null,
-    rationale: {},
-  };
+  return testPlan({ services: Object.entries(services).map(([name, routes]) => ({ name, routes, dependsOn: dependsOn[name] ?? [] })), entryRoutes });
 }
 
 const DEMO = plan({ catalog: ['GET /api/products', 'GET /api/products/:id', 'POST /api/products'], orders: ['GET /api/orders/:id', 'POST /api/orders'] }, ['GET /health']);
