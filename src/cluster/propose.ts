@@ -249,11 +249,21 @@ function mergeRoutelessClusters(clusters: string[][], graph: ModuleGraph, facts:
     if (folder === undefined) folders.set(module, (folder = module.slice(0, Math.max(0, module.lastIndexOf('/')))));
     return folder;
   };
+  // Each module's edges by their position in the graph: a lonely cluster's coupling is summed over its own edges
+  // only, in the graph's order (the same sums, to the last bit, as going through every edge).
+  const edgesOf = new Map<string, number[]>();
+  graph.edges.forEach((edge, index) => {
+    for (const end of [edge.a, edge.b]) {
+      let list = edgesOf.get(end);
+      if (!list) edgesOf.set(end, (list = []));
+      list.push(index);
+    }
+  });
   for (;;) {
     const index = current.findIndex((c) => !c.some((m) => facts.routeModules.has(m)));
     if (index === -1 || current.length <= 1) return current;
     const lonely = current[index]!;
-    const weights = couplingTo(lonely, current, graph);
+    const weights = couplingTo(lonely, current, graph, edgesOf);
     weights[index] = -1;
     let best = weights.indexOf(Math.max(...weights));
     if (weights[best]! <= 0) best = closestByFolder(lonely, current, index, folderOf);
@@ -262,12 +272,14 @@ function mergeRoutelessClusters(clusters: string[][], graph: ModuleGraph, facts:
   }
 }
 
-function couplingTo(members: string[], clusters: string[][], graph: ModuleGraph): number[] {
+function couplingTo(members: string[], clusters: string[][], graph: ModuleGraph, edgesOf?: Map<string, number[]>): number[] {
   const set = new Set(members);
   const clusterOf = new Map<string, number>();
   clusters.forEach((c, i) => c.forEach((m) => clusterOf.set(m, i)));
   const weights = clusters.map(() => 0);
-  for (const edge of graph.edges) {
+  const indexes = edgesOf ? [...new Set(members.flatMap((m) => edgesOf.get(m) ?? []))].sort((x, y) => x - y) : graph.edges.map((_, i) => i);
+  for (const i of indexes) {
+    const edge = graph.edges[i]!;
     const inA = set.has(edge.a);
     const inB = set.has(edge.b);
     if (inA === inB) continue;

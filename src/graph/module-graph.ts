@@ -81,7 +81,12 @@ export function buildModuleGraph(analysis: Analysis, nodes: string[], weights: W
   // An aggregator that reaches into many domains (a report reading every table) would glue them all
   // together: each of its imports into another domain counts for less, divided by the number of other
   // domains it reaches. Imports within its own domain keep their full weight.
-  const folderOf = domainOf;
+  const domains = new Map<string, string>();
+  const folderOf = (module: string): string => {
+    let domain = domains.get(module);
+    if (domain === undefined) domains.set(module, (domain = domainOf(module)));
+    return domain;
+  };
   const reach = new Map<string, Set<string>>();
   for (const edge of analysis.imports) {
     if (!included.has(edge.to) || !included.has(edge.from)) continue;
@@ -90,11 +95,17 @@ export function buildModuleGraph(analysis: Analysis, nodes: string[], weights: W
     }
   }
   const seenImports = new Set<string>();
+  const otherFoldersOf = new Map<string, number>();
   for (const edge of analysis.imports) {
     const key = `${edge.from}\0${edge.to}\0${edge.typeOnly}`;
     if (seenImports.has(key)) continue;
     seenImports.add(key);
-    const otherFolders = [...(reach.get(edge.from) ?? [])].filter((f) => f !== folderOf(edge.from)).length;
+    let otherFolders = otherFoldersOf.get(edge.from);
+    if (otherFolders === undefined) {
+      const own = folderOf(edge.from);
+      otherFolders = [...(reach.get(edge.from) ?? [])].filter((f) => f !== own).length;
+      otherFoldersOf.set(edge.from, otherFolders);
+    }
     // Through a barrel, the dependency is on the modules that define what is imported.
     for (const target of edge.through.length > 0 ? edge.through : [edge.to]) {
       const spread = folderOf(target) === folderOf(edge.from) ? 1 : Math.max(1, otherFolders);

@@ -2,7 +2,8 @@ import type { Analysis } from '../model/analysis.js';
 import type { PlanMetrics, PlanSettings } from '../model/plan.js';
 import { buildModuleGraph, routeModules } from '../graph/module-graph.js';
 import { modularity } from '../cluster/louvain.js';
-import { compareStrings } from '../util/compare.js';
+import { componentsInReachOrder } from '../graph/cycles.js';
+import { compareStrings, uniqueSorted } from '../util/compare.js';
 import { type WeightedCall, computeMetrics, roundHalfEven } from './metrics.js';
 
 /** Module → service (or `lib:<name>` for a shared library). Entry points are left out, like Mono2Micro's Root. */
@@ -29,30 +30,66 @@ export function staticCalls(analysis: Analysis, units: Set<string>): WeightedCal
     });
 }
 
-/** Per module, the routes whose handler reaches it through runtime imports (BCP's use cases). */
+/**
+ * Per module, the routes whose handler reaches it through runtime imports (BCP's use cases). One pass over the
+ * import graph's components with a bit per route, importers before what they import, instead of one walk per route
+ * (at 10,000 modules and 5,000 routes the walks took 1.4 s).
+ */
 export function routeUseCases(analysis: Analysis, units: Set<string>): Record<string, string[]> {
   const next = new Map<string, string[]>();
+  const edges: Array<{ from: string; to: string }> = [];
   for (const edge of analysis.imports) {
     if (edge.typeOnly) continue;
-    for (const target of edge.through.length > 0 ? edge.through : [edge.to]) next.set(edge.from, [...(next.get(edge.from) ?? []), target]);
+    for (const target of edge.through.length > 0 ? edge.through : [edge.to]) {
+      let targets = next.get(edge.from);
+      if (!targets) next.set(edge.from, (targets = []));
+      targets.push(target);
+      edges.push({ from: edge.from, to: target });
+    }
   }
-  const useCases = new Map<string, Set<string>>();
-  for (const route of analysis.routes) {
-    const id = `${route.method} ${route.path}`;
-    const queue = [...routeModules(route)];
-    const seen = new Set(queue);
-    while (queue.length > 0) {
-      const module = queue.pop()!;
-      if (units.has(module)) useCases.set(module, (useCases.get(module) ?? new Set()).add(id));
-      for (const target of next.get(module) ?? []) {
-        if (!seen.has(target)) {
-          seen.add(target);
-          queue.push(target);
-        }
+  const ids = uniqueSorted(analysis.routes.map((route) => `${route.method} ${route.path}`));
+  const bitOf = new Map(ids.map((id, index) => [id, index]));
+  const words = Math.ceil(ids.length / 32);
+  const starts = analysis.routes.map((route) => ({ bit: bitOf.get(`${route.method} ${route.path}`)!, modules: routeModules(route) }));
+  const nodes = uniqueSorted([...analysis.modules.map((m) => m.path), ...edges.flatMap((e) => [e.from, e.to]), ...starts.flatMap((s) => s.modules)]);
+  const components = componentsInReachOrder(nodes, edges);
+  const componentOf = new Map<string, number>();
+  components.forEach((members, index) => {
+    for (const member of members) componentOf.set(member, index);
+  });
+  const bits = components.map(() => new Uint32Array(words));
+  for (const start of starts) {
+    for (const module of start.modules) bits[componentOf.get(module)!]![start.bit >>> 5]! |= 1 << (start.bit & 31);
+  }
+  // Each component is listed after everything it reaches: walking the list backwards visits importers first.
+  for (let index = components.length - 1; index >= 0; index -= 1) {
+    const own = bits[index]!;
+    for (const member of components[index]!) {
+      for (const target of next.get(member) ?? []) {
+        const other = componentOf.get(target)!;
+        if (other === index) continue;
+        const into = bits[other]!;
+        for (let w = 0; w < words; w += 1) into[w]! |= own[w]!;
       }
     }
   }
-  return Object.fromEntries([...useCases].sort(([a], [b]) => compareStrings(a, b)).map(([m, s]) => [m, [...s].sort(compareStrings)]));
+  const out: Array<[string, string[]]> = [];
+  for (const module of [...units].sort(compareStrings)) {
+    const component = componentOf.get(module);
+    if (component === undefined) continue;
+    const own = bits[component]!;
+    const routes: string[] = [];
+    for (let w = 0; w < words; w += 1) {
+      let word = own[w]!;
+      while (word !== 0) {
+        const low = word & -word;
+        routes.push(ids[w * 32 + 31 - Math.clz32(low)]!);
+        word ^= low;
+      }
+    }
+    if (routes.length > 0) out.push([module, routes]);
+  }
+  return Object.fromEntries(out);
 }
 
 /**
