@@ -38,6 +38,8 @@ describe('decompose verify on fixtures/blog-cjs', () => {
     const file = path.join(dir, 'requests.json');
     const recorded = await runCli(['verify', '--record', file, '--json'], { cwd: dir });
     expect(recorded.exitCode, recorded.stderr).toBe(0);
+    // Before it starts anything, verify says what code of the project it runs (even without a terminal).
+    expect(recorded.stderr).toContain("note: verify runs the monolith's own code (npm start), your test command `npm run test:api` through a shell");
     const summary = JSON.parse(recorded.stdout) as { requests: number; exitCode: number };
     expect(summary.exitCode).toBe(0);
     expect(summary.requests).toBeGreaterThan(100);

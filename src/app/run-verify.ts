@@ -35,6 +35,8 @@ export interface VerifyRunOptions {
   compare: CompareOptions;
   env: NodeJS.ProcessEnv;
   progress: (text: string) => void;
+  /** Said even without a terminal (what verify will run). */
+  notice: (text: string) => void;
   warn: (text: string) => void;
   readyTimeoutMs?: number;
 }
@@ -81,13 +83,13 @@ export function resolveTestCommand(dir: string, given: string | undefined, recor
 }
 
 /** Said before anything starts: verify, unlike the other commands, runs the project's code. */
-function noticeOfWhatRuns(progress: (text: string) => void, parts: { monolith: boolean; services: boolean; command?: string }): void {
+function noticeOfWhatRuns(notice: (text: string) => void, parts: { monolith: boolean; services: boolean; command?: string }): void {
   const what = [
     ...(parts.monolith ? ["the monolith's own code (npm start)"] : []),
     ...(parts.services ? ['the generated services (made from its code)'] : []),
     ...(parts.command ? [`your test command \`${parts.command}\` through a shell`] : []),
   ];
-  progress(`note: verify runs ${what.join(', ')} on this machine, bound to loopback ports`);
+  notice(`note: verify runs ${what.join(', ')} on this machine, bound to loopback ports`);
 }
 
 function runId(): string {
@@ -137,7 +139,7 @@ export async function runRecord(options: VerifyRunOptions): Promise<RecordResult
   const release = onSignals(supervisor, options.warn);
   let observer: Observer | null = null;
   try {
-    noticeOfWhatRuns(options.progress, { monolith: true, services: false, command });
+    noticeOfWhatRuns(options.notice, { monolith: true, services: false, command });
     options.progress('starting the monolith (npm start)…');
     const monolith = await startMonolith(dir, runDir, supervisor, options.env, options.readyTimeoutMs);
     observer = await startObserver(monolith.url);
@@ -244,7 +246,7 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
   };
   const observers: Observer[] = [];
   try {
-    noticeOfWhatRuns(options.progress, { monolith: recording !== null || options.monolith, services: true, command });
+    noticeOfWhatRuns(options.notice, { monolith: recording !== null || options.monolith, services: true, command });
     const boot = { plan, outDir, runDir, supervisor, gateway: options.gateway, redis: options.redis, replicas, env: options.env, progress: options.progress, warn: options.warn, readyTimeoutMs: options.readyTimeoutMs };
     await time('installAndBuildMs', () => prepareWorkspace(boot));
     const system = await time('bootMs', () => bootSystem(boot));

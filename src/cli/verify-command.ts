@@ -102,6 +102,7 @@ Exit codes: 0 everything passed, 1 verification failed (a route, the suite, a lo
       },
       env: process.env,
       progress: (text: string) => output.progress(text),
+      notice: (text: string) => output.info(text),
       warn: (text: string) => output.warn(text),
       readyTimeoutMs: readyTimeout * 1000,
     };
