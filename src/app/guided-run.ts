@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
 import type { Analysis } from '../model/analysis.js';
@@ -7,7 +6,6 @@ import type { BuiltPlan, PlanChoices } from '../plan/build-plan.js';
 import type { ScaffoldTarget } from '../scaffold/scaffold.js';
 import { UserError } from '../util/errors.js';
 import { isInside } from '../util/paths.js';
-import { writeAnalysis } from './analysis-file.js';
 import type { GuidedAnswers } from './config-file.js';
 import { type PlanRunResult, runPlan } from './run-plan.js';
 import { type ScaffoldRun, runScaffold } from './run-scaffold.js';
@@ -23,14 +21,6 @@ export async function analyseProject(dir: string, answers: GuidedAnswers, onProg
   return analyze({ dir, git: answers.plan.git ? { maxCommits: 1000, since: null } : null, onProgress });
 }
 
-const scratch = new Set<string>();
-
-/** Removes the scratch folders of runs still going: once runPlan has read the analysis, or before the process ends. */
-export function removeScratch(): void {
-  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
-  scratch.clear();
-}
-
 export interface GuidedPlanOptions {
   dir: string;
   answers: GuidedAnswers;
@@ -44,32 +34,22 @@ export interface GuidedPlanOptions {
 }
 
 /**
- * `decompose plan` on the analysis the guided run already made: the analysis goes to a scratch file outside the
- * project (runPlan reads an analysis from a file) that is removed afterwards, so the project gets only the plan,
- * PLAN.md and plan.html, exactly as from the printed command line.
+ * `decompose plan` on the analysis the guided run already made: the project gets only the plan, PLAN.md and
+ * plan.html, exactly as from the printed command line.
  */
 export async function planProject(options: GuidedPlanOptions): Promise<PlanRunResult> {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-guided-'));
-  scratch.add(folder);
-  try {
-    const analysisFile = path.join(folder, 'analysis.json');
-    writeAnalysis(options.analysis, analysisFile, false, folder);
-    const { plan } = options.answers;
-    return await runPlan({
-      dir: options.dir,
-      analysisFile,
-      refresh: options.refresh,
-      compare: plan.compare,
-      force: options.replace,
-      granularity: { services: plan.services, minServices: plan.minServices, maxServices: plan.maxServices },
-      seed: plan.seed,
-      resolution: plan.resolution,
-      review: options.review,
-    });
-  } finally {
-    fs.rmSync(folder, { recursive: true, force: true });
-    scratch.delete(folder);
-  }
+  const { plan } = options.answers;
+  return runPlan({
+    dir: options.dir,
+    analysis: options.analysis,
+    refresh: options.refresh,
+    compare: plan.compare,
+    force: options.replace,
+    granularity: { services: plan.services, minServices: plan.minServices, maxServices: plan.maxServices },
+    seed: plan.seed,
+    resolution: plan.resolution,
+    review: options.review,
+  });
 }
 
 /** The scaffold targets the answers select (`ci` unless the CI provider is "none"). */
@@ -78,9 +58,10 @@ export function scaffoldTargets(answers: GuidedAnswers): ScaffoldTarget[] {
 }
 
 /** `decompose scaffold` with the answers; `dryRun` lists what would change without writing. */
-export async function scaffoldProject(dir: string, answers: GuidedAnswers, dryRun: boolean): Promise<ScaffoldRun> {
+export async function scaffoldProject(dir: string, answers: GuidedAnswers, dryRun: boolean, analysis?: Analysis): Promise<ScaffoldRun> {
   return runScaffold({
     dir,
+    analysis,
     out: resolveOut(dir, answers.out),
     dryRun,
     force: false,

@@ -23,6 +23,8 @@ export interface PlanRunOptions {
   planFile?: string;
   /** Read this analysis instead of analysing afresh. */
   analysisFile?: string;
+  /** The analysis, when the caller already has it (the guided run). */
+  analysis?: Analysis;
   refresh: boolean;
   compare: boolean;
   force: boolean;
@@ -47,7 +49,7 @@ export interface PlanRunResult {
 export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
-  const analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir, git: options.git ?? null });
+  const analysis = options.analysis ?? (options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir, git: options.git ?? null }));
   const expected = options.expectedFile ? readExpected(options.expectedFile) : null;
   const previousText = readIfExists(planFile);
   const warnings: string[] = [];

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
 import { readWrittenCompilerOptions } from '../analyze/project.js';
+import type { Analysis } from '../model/analysis.js';
 import type { WriteResult } from '../model/file-change.js';
 import type { Plan } from '../model/plan.js';
 import { CI_PROVIDERS, type CiProvider } from '../scaffold/deploy-ci.js';
@@ -26,6 +27,8 @@ export interface ScaffoldRunOptions {
   host?: string;
   registry?: string;
   ci?: string;
+  /** The analysis of `dir` when the caller already has it (the guided run): the code is not read again. */
+  analysis?: Analysis;
 }
 
 export interface ScaffoldRun {
@@ -46,7 +49,7 @@ export async function runScaffold(options: ScaffoldRunOptions): Promise<Scaffold
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'scaffold from', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
-  const analysis = await analyze({ dir });
+  const analysis = options.analysis ?? (await analyze({ dir }));
   const all = analysis.modules.map((m) => m.path);
   const plan = parsePlanFor(text, planFile, analysis);
   const targets = options.targets ?? SCAFFOLD_TARGETS;

@@ -3,7 +3,7 @@ import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { ARTIFACTS, type Artifact, CI_CHOICES, type CiChoice, CONFIG_FILE, GATEWAY_KINDS, type GatewayKind, type GuidedAnswers, answersFrom, defaultAnswers, serializeConfig, writeGuidedConfig } from '../app/config-file.js';
 import { type DetectedProject, detectProject } from '../app/guided-detect.js';
-import { analyseProject, outProblem, planProject, removeScratch, scaffoldProject } from '../app/guided-run.js';
+import { analyseProject, outProblem, planProject, scaffoldProject } from '../app/guided-run.js';
 import type { ScaffoldRun } from '../app/run-scaffold.js';
 import type { Analysis } from '../model/analysis.js';
 import type { BuiltPlan, PlanChoices } from '../plan/build-plan.js';
@@ -70,12 +70,10 @@ export async function runGuided(context: GuidedContext): Promise<number> {
   /*
    * Ctrl-C at a prompt is a key (the prompt rejects); during a step it is a signal. A step that only computes
    * (the analysis, the dry run) keeps the default: the process ends at once, with nothing written. A step that
-   * writes (the plan files, the scaffold, and the scratch analysis runPlan reads) holds the signal until its
-   * writes are done or removed, then ends with DEC-132 naming what was written. The writes are synchronous, so a
+   * writes (the plan files, the scaffold) holds the signal until its writes are done, then ends with DEC-132 naming what was written. The writes are synchronous, so a
    * JavaScript handler runs only after them: no set of files is left half-written.
    */
   const onSignal = () => {
-    removeScratch();
     streams.stderr.write(`\n${color.red('error')} DEC-132 ${cancelled(state, dir).message}\n`);
     process.exit(ExitCode.badInput);
   };
@@ -136,8 +134,6 @@ export async function runGuided(context: GuidedContext): Promise<number> {
     const planning = progress.start(mode === 'refresh' ? `Refreshing ${found.existingPlan}` : 'Proposing services');
     let changed = false;
     const review = async (built: BuiltPlan, reviewAnalysis: Analysis, rebuild: (choices: PlanChoices) => BuiltPlan): Promise<PlanChoices | null> => {
-      // runPlan has read the scratch analysis by now: remove it before the questions, which may end the process.
-      removeScratch();
       await releaseSignal();
       planning.succeed(`${mode === 'refresh' ? 'Refreshed' : 'Proposed'} ${built.plan.services.length} services and ${built.plan.sharedLibraries.length} shared libraries`);
       output.info(formatFindings(built.plan, color));
@@ -156,7 +152,6 @@ export async function runGuided(context: GuidedContext): Promise<number> {
       return choices;
     };
     let planRun: Awaited<ReturnType<typeof planProject>>;
-    holdSignal(); // until the review starts, so the scratch analysis is never left behind
     try {
       planRun = await planProject({ dir, answers, analysis, refresh: mode === 'refresh', replace: mode === 'replace', review });
       state.planFiles = planRun.written.map((f) => path.relative(dir, f) || f);
@@ -175,7 +170,7 @@ export async function runGuided(context: GuidedContext): Promise<number> {
       const previewing = progress.start('Rendering the scaffold (dry run)');
       let preview: ScaffoldRun;
       try {
-        preview = await scaffoldProject(dir, answers, true);
+        preview = await scaffoldProject(dir, answers, true, analysis);
       } catch (error) {
         previewing.fail();
         throw error;
@@ -206,7 +201,7 @@ export async function runGuided(context: GuidedContext): Promise<number> {
       const writing = progress.start('Writing the scaffold');
       holdSignal();
       try {
-        state.scaffolded = await scaffoldProject(dir, answers, false);
+        state.scaffolded = await scaffoldProject(dir, answers, false, analysis);
       } catch (error) {
         writing.fail();
         throw error;
