@@ -21,12 +21,12 @@ import { type EntityAccess, type EntityDefinition, SQL_CLIENTS, extractFacts } f
 import { readCoChange } from './git.js';
 import { extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, discoverProject } from './project.js';
-import { type ParsedModule, hasModifier, lineOf, scriptKindFor } from './parsed-module.js';
+import { type CallSite, ParsedModule, TreeCache, hasModifier, lineOf, lineOfRef, nodeAt, parseSource, refOf } from './parsed-module.js';
 import { ModuleResolver } from './resolver.js';
-import { buildRouteTable } from './routes.js';
+import { RouteTableBuilder } from './routes.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
-const { createSourceFile, flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration,
+const { flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration, isNewExpression,
   isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = ts;
 
 export interface AnalyzeOptions {
@@ -62,9 +62,13 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const resolver = new ModuleResolver(layout);
   const diagnostics: Diagnostic[] = [];
   const modules: ParsedModule[] = [];
+  const trees = new TreeCache(Number.POSITIVE_INFINITY);
   layout.files.forEach((file, index) => {
-    const parsed = parseModule(root, file, diagnostics);
-    if (parsed) modules.push(parsed);
+    const parsed = parseModule(root, file, diagnostics, trees);
+    if (parsed) {
+      modules.push(parsed.module);
+      trees.add(parsed.module, parsed.source);
+    }
     options.onProgress?.(index + 1, layout.files.length);
   });
 
@@ -115,7 +119,10 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   if (!externalsSeen.has('express')) throw noExpressError(root, externalsSeen, layout.dependencies);
 
   seeThroughBarrels(edges, modules, evaluator);
-  const table = buildRouteTable(modules, evaluator, entryFile);
+  const routes = new RouteTableBuilder(evaluator);
+  for (const module of modules) routes.inspect(module, callsOf(module.source));
+  const table = routes.build(entryFile);
+  trees.clear();
   const runtimeEdges = edges.filter((e) => !e.typeOnly);
   const cycles = findCycles(
     moduleInfos.map((m) => m.path),
@@ -171,7 +178,7 @@ function hazardsInServer(hazards: Analysis['hazards'], entries: string[], edges:
   return hazards.filter((h) => reached.has(h.file));
 }
 
-function parseModule(root: string, file: string, diagnostics: Diagnostic[]): ParsedModule | null {
+function parseModule(root: string, file: string, diagnostics: Diagnostic[], trees: TreeCache): { module: ParsedModule; source: ts.SourceFile } | null {
   const repoPath = toRepoPath(root, file);
   const skip = (code: string, message: string, line = 1, column = 1) => {
     diagnostics.push({ file: repoPath, line, column, code, message });
@@ -196,7 +203,7 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
   }
   let source: ts.SourceFile;
   try {
-    source = createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+    source = parseSource(file, text);
   } catch (error) {
     // The compiler's parser is recursive: thousands of nested brackets overflow the stack.
     if (error instanceof RangeError) return skip('too-deep', 'skipped: nested too deeply to parse (generated code?)');
@@ -214,7 +221,24 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
     const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
     return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
   }
-  return { file, path: repoPath, text, source, language: /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', calls };
+  const sites: CallSite[] = [];
+  for (const call of calls) {
+    if ((call.arguments?.length ?? 0) === 0) continue;
+    sites.push({ isNew: isNewExpression(call), callee: refOf(call.expression), args: call.arguments!.map(refOf) });
+  }
+  const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', sites, trees);
+  return { module, source };
+}
+
+/** The calls and `new` expressions of a tree in walk order (its depth was checked when it was first parsed). */
+function callsOf(source: ts.SourceFile): Array<ts.CallExpression | ts.NewExpression> {
+  const calls: Array<ts.CallExpression | ts.NewExpression> = [];
+  const visit = (node: ts.Node): void => {
+    if (node.kind === SyntaxKind.CallExpression || node.kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
+    forEachChild(node, visit);
+  };
+  forEachChild(source, visit);
+  return calls;
 }
 
 /**
@@ -369,7 +393,7 @@ function describeExports(module: ParsedModule, evaluator: Evaluator): ExportedSy
   if (exports.whole) {
     const whole = exports.whole();
     if (whole.k === 'object') {
-      for (const property of whole.node.properties) {
+      for (const property of nodeAt(whole.module, whole.node).properties) {
         const name = property.name && (isIdentifier(property.name) || isStringLiteral(property.name)) ? property.name.text : null;
         if (name && !exports.named.has(name)) add(name, evaluator.member(whole, name), lineOf(whole.module, property));
       }
@@ -389,7 +413,7 @@ function describeValue(module: ParsedModule, name: string, value: Value, fallbac
   const base = { name, line: fallbackLine, async: false, params: [] as ExportedSymbol['params'], serializable: true };
   switch (value.k) {
     case 'function': {
-      const node = value.node;
+      const node = nodeAt(value.module, value.node);
       const params = node.parameters.map((p) => ({
         name: p.name.getText(value.module.source),
         type: p.type ? p.type.getText(value.module.source) : null,
@@ -399,9 +423,9 @@ function describeValue(module: ParsedModule, name: string, value: Value, fallbac
       return { ...base, kind: 'function', line: lineOf(value.module, node), async: isAsync, params, serializable };
     }
     case 'class':
-      return { ...base, kind: 'class', line: lineOf(value.module, value.node), serializable: false };
+      return { ...base, kind: 'class', line: lineOfRef(value.module, value.node), serializable: false };
     case 'router':
-      return { ...base, kind: 'router', line: lineOf(value.module, value.node), serializable: false };
+      return { ...base, kind: 'router', line: lineOfRef(value.module, value.node), serializable: false };
     case 'entity':
       return { ...base, kind: 'entity', serializable: false };
     case 'instance':

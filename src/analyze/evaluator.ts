@@ -1,6 +1,6 @@
 import { ts } from 'ts-morph';
 import type { EntityKind } from '../model/analysis.js';
-import { type ParsedModule, hasModifier, isFunctionLike, lineOf, literalText } from './parsed-module.js';
+import { type NodeRef, type ParsedModule, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, refOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
@@ -28,18 +28,31 @@ export type Value =
   /** A value from an npm package or a global: `path` is the property chain below the package's export. */
   | { k: 'external'; pkg: string; path: string[] }
   | { k: 'module'; file: string }
-  | { k: 'router'; id: string; isApp: boolean; module: ParsedModule; node: ts.Node }
-  | { k: 'route-chain'; router: Value & { k: 'router' }; paths: ts.Expression | undefined; node: ts.Node }
-  | { k: 'function'; id: string; module: ParsedModule; node: ts.FunctionLikeDeclaration; name: string | null }
-  | { k: 'class'; module: ParsedModule; node: ts.ClassLikeDeclaration; name: string | null }
+  | { k: 'router'; id: string; isApp: boolean; module: ParsedModule; node: NodeRef }
+  | { k: 'route-chain'; router: Value & { k: 'router' }; paths: NodeRef<ts.Expression> | undefined; node: NodeRef }
+  | { k: 'function'; id: string; module: ParsedModule; node: NodeRef<ts.FunctionLikeDeclaration>; name: string | null }
+  | { k: 'class'; module: ParsedModule; node: NodeRef<ts.ClassLikeDeclaration>; name: string | null }
   | { k: 'instance'; of: Value & { k: 'class' } }
-  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: ts.FunctionLikeDeclaration }
-  | { k: 'object'; module: ParsedModule; node: ts.ObjectLiteralExpression }
-  | { k: 'array'; module: ParsedModule; items: ts.Expression[] }
+  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: NodeRef<ts.FunctionLikeDeclaration> }
+  | { k: 'object'; module: ParsedModule; node: NodeRef<ts.ObjectLiteralExpression> }
+  | { k: 'array'; module: ParsedModule; items: Array<NodeRef<ts.Expression>> }
   | { k: 'entity'; name: string; kind: EntityKind; module?: string }
   | { k: 'member'; object: Value; name: string };
 
 export const UNKNOWN: Value = { k: 'unknown' };
+
+/** Values bound to declarations (loop variables), by declarationKey. */
+export type Bindings = Map<string, Value>;
+
+/** Names a node across modules (a NodeRef's address is only unique within its module). */
+export function declarationKey(module: ParsedModule, node: ts.Node | NodeRef): string {
+  return `${module.path}\0${addressOf(node)}`;
+}
+
+interface CallSiteArguments {
+  module: ParsedModule;
+  args: ReadonlyArray<NodeRef<ts.Expression>>;
+}
 /** In the evaluation cache: the node is being evaluated. Never returned. */
 const EVALUATING: Value = { k: 'unknown' };
 
@@ -74,15 +87,22 @@ interface ModuleExports {
  */
 export class Evaluator {
   private readonly byFile = new Map<string, ParsedModule>();
-  private readonly cache = new Map<ts.Node, Value>();
-  /** Nodes being evaluated with bindings (see `evaluate`). */
-  private readonly boundInProgress = new Set<ts.Node>();
+  /**
+   * Evaluated nodes by module and address (see NodeRef), not by node: trees are dropped and parsed again, and a
+   * value once computed must stay the same (a cycle evaluates to unknown the first time, and stays so).
+   */
+  private readonly cache = new Map<ParsedModule, Map<number, Value>>();
+  private lastCacheModule: ParsedModule | null = null;
+  private lastCache: Map<number, Value> | null = null;
+  /** Nodes being evaluated with bindings (see `evaluate`), by declarationKey. */
+  private readonly boundInProgress = new Set<string>();
   private readonly exportsCache = new Map<string, ModuleExports>();
   private readonly exportGuard = new Set<string>();
-  private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
-  private bindings: Map<ts.Node, Value> | null = null;
-  private readonly callSites = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
-  private callsByTarget: Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>> | null = null;
+  /** By scope node: weak, so that it goes with the tree (it is found again from a re-parsed one). */
+  private readonly scopeCache = new WeakMap<ts.Node, Map<string, ts.Node>>();
+  private bindings: Bindings | null = null;
+  private readonly callSites = new Map<string, CallSiteArguments[]>();
+  private callsByTarget: Map<string, CallSiteArguments[]> | null = null;
   /** Evaluations (and export look-ups) currently nested; see MAX_EVALUATION_DEPTH. */
   private depth = 0;
 
@@ -97,45 +117,69 @@ export class Evaluator {
     return this.byFile.get(file);
   }
 
+  private cacheOf(module: ParsedModule): Map<number, Value> {
+    if (module === this.lastCacheModule) return this.lastCache!;
+    let cache = this.cache.get(module);
+    if (!cache) {
+      cache = new Map();
+      this.cache.set(module, cache);
+    }
+    this.lastCacheModule = module;
+    this.lastCache = cache;
+    return cache;
+  }
+
   /** Evaluates an expression of `module`. */
   evaluate(module: ParsedModule, node: ts.Node): Value {
+    const cache = this.cacheOf(module);
+    const address = addressOf(node);
     // A node whose evaluation is under way evaluates to unknown (a cycle). Without bindings that state is kept in
     // the cache itself (EVALUATING), which saves two look-ups in a large set for every evaluation; with bindings
     // nothing is cached, so those nodes are kept in a set of their own.
     if (this.bindings === null) {
-      const cached = this.cache.get(node);
+      const cached = cache.get(address);
       if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
-      if ((this.boundInProgress.size > 0 && this.boundInProgress.has(node)) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-      this.cache.set(node, EVALUATING);
+      if ((this.boundInProgress.size > 0 && this.boundInProgress.has(declarationKey(module, node))) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+      cache.set(address, EVALUATING);
       this.depth += 1;
       let value: Value;
       try {
         value = this.evaluateUncached(module, node);
       } catch (error) {
-        this.cache.delete(node);
+        cache.delete(address);
         throw error;
       } finally {
         this.depth -= 1;
       }
-      this.cache.set(node, value);
+      cache.set(address, value);
       return value;
     }
-    if (this.cache.get(node) === EVALUATING || this.boundInProgress.has(node) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-    this.boundInProgress.add(node);
+    const key = declarationKey(module, node);
+    if (cache.get(address) === EVALUATING || this.boundInProgress.has(key) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+    this.boundInProgress.add(key);
     this.depth += 1;
     try {
       return this.evaluateUncached(module, node);
     } finally {
-      this.boundInProgress.delete(node);
+      this.boundInProgress.delete(key);
       this.depth -= 1;
     }
+  }
+
+  /** Evaluates the node a NodeRef names; its tree is only needed when the value is not known yet. */
+  evaluateRef(module: ParsedModule, ref: NodeRef): Value {
+    if (this.bindings === null) {
+      const cached = this.cacheOf(module).get(addressOf(ref));
+      if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
+    }
+    return this.evaluate(module, nodeAt(module, ref));
   }
 
   /**
    * Evaluates with some declarations bound to given values, e.g. the parameter of a forEach callback bound
    * to one element of the array it iterates. Nothing evaluated this way is cached.
    */
-  evaluateWith(module: ParsedModule, node: ts.Node, bindings: Map<ts.Node, Value>): Value {
+  evaluateWith(module: ParsedModule, node: ts.Node, bindings: Bindings): Value {
     if (bindings.size === 0) return this.evaluate(module, node);
     const previous = this.bindings;
     this.bindings = new Map([...(previous ?? []), ...bindings]);
@@ -146,12 +190,16 @@ export class Evaluator {
     }
   }
 
+  evaluateRefWith(module: ParsedModule, ref: NodeRef, bindings: Bindings): Value {
+    return bindings.size === 0 ? this.evaluateRef(module, ref) : this.evaluateWith(module, nodeAt(module, ref), bindings);
+  }
+
   /**
    * For a node inside `xs.forEach((x) => …)`, `xs.map(…)` or `for (const x of xs)` where `xs` is a known
    * array: one set of bindings per element. A single empty set when the node is in no such loop.
    */
-  loopBindings(module: ParsedModule, node: ts.Node): Array<Map<ts.Node, Value>> {
-    let sets: Array<Map<ts.Node, Value>> = [new Map()];
+  loopBindings(module: ParsedModule, node: ts.Node): Bindings[] {
+    let sets: Bindings[] = [new Map()];
     for (let current = node.parent; current; current = current.parent) {
       let declaration: ts.Node | undefined;
       let iterated: ts.Expression | undefined;
@@ -171,8 +219,9 @@ export class Evaluator {
       const target = isParameter(declaration) || isVariableDeclaration(declaration) ? declaration : undefined;
       if (!target || !isIdentifier(target.name)) continue;
       if (sets.length * elements.length > MAX_LOOP_BINDINGS) break;
-      const next: Array<Map<ts.Node, Value>> = [];
-      for (const set of sets) for (const element of elements) next.push(new Map([...set, [target, element]]));
+      const next: Bindings[] = [];
+      const key = declarationKey(module, target);
+      for (const set of sets) for (const element of elements) next.push(new Map([...set, [key, element]]));
       sets = next;
     }
     return sets;
@@ -188,7 +237,7 @@ export class Evaluator {
       // `controllers.forEach(…)` where `controllers` is a parameter: the arrays its callers pass.
       const out: Value[] = [];
       for (const argument of this.callSiteArguments(value.fnNode, value.module, value.index)) {
-        const elements = this.elementsOf(this.evaluate(argument.module, argument.node), depth + 1);
+        const elements = this.elementsOf(this.evaluateRef(argument.module, argument.node), depth + 1);
         if (elements) out.push(...elements);
       }
       return out.length > 0 ? out : null;
@@ -196,12 +245,12 @@ export class Evaluator {
     if (value.k !== 'array') return null;
     const out: Value[] = [];
     for (const item of value.items) {
-      if (isSpreadElement(item)) {
-        const inner = this.arrayElements(value.module, item.expression, depth);
+      if (item.kind === SyntaxKind.SpreadElement) {
+        const inner = this.arrayElements(value.module, nodeAt(value.module, item as NodeRef<ts.SpreadElement>).expression, depth);
         if (inner === null) return null;
         out.push(...inner);
       } else {
-        out.push(this.evaluate(value.module, item));
+        out.push(this.evaluateRef(value.module, item));
       }
     }
     return out;
@@ -212,25 +261,30 @@ export class Evaluator {
    * `this.method(…)` in its class, a constructor through `new Class(…)` anywhere, a function through any call
    * whose callee evaluates to it. Found once per function and remembered.
    */
-  callSiteArguments(fn: ts.FunctionLikeDeclaration, module: ParsedModule, index: number): Array<{ module: ParsedModule; node: ts.Expression }> {
-    let sites = this.callSites.get(fn);
+  callSiteArguments(fnRef: NodeRef<ts.FunctionLikeDeclaration>, module: ParsedModule, index: number): Array<{ module: ParsedModule; node: NodeRef<ts.Expression> }> {
+    const key = declarationKey(module, fnRef);
+    let sites = this.callSites.get(key);
     if (!sites) {
-      sites = this.findCallSites(fn, module);
-      this.callSites.set(fn, sites);
+      sites = this.findCallSites(fnRef, module);
+      this.callSites.set(key, sites);
     }
     return sites.flatMap((site) => {
       const arg = site.args[index];
-      return arg && !isSpreadElement(arg) ? [{ module: site.module, node: arg }] : [];
+      return arg && arg.kind !== SyntaxKind.SpreadElement ? [{ module: site.module, node: arg }] : [];
     });
   }
 
-  private findCallSites(fn: ts.FunctionLikeDeclaration, module: ParsedModule): Array<{ module: ParsedModule; args: readonly ts.Expression[] }> {
-    const out: Array<{ module: ParsedModule; args: readonly ts.Expression[] }> = [];
+  private findCallSites(fnRef: NodeRef<ts.FunctionLikeDeclaration>, module: ParsedModule): CallSiteArguments[] {
+    if (fnRef.kind !== SyntaxKind.MethodDeclaration && fnRef.kind !== SyntaxKind.Constructor) {
+      return this.callIndex().get(declarationKey(module, fnRef)) ?? [];
+    }
+    const fn = nodeAt(module, fnRef);
+    const out: CallSiteArguments[] = [];
     if (isMethodDeclaration(fn) && fn.name && isClassLike(fn.parent)) {
       const name = propertyNameText(fn.name);
       const visit = (node: ts.Node): void => {
         if (isCallExpression(node) && isPropertyAccessExpression(node.expression) && node.expression.expression.kind === SyntaxKind.ThisKeyword && node.expression.name.text === name) {
-          out.push({ module, args: node.arguments });
+          out.push({ module, args: node.arguments.map(refOf) });
         }
         forEachChild(node, visit);
       };
@@ -239,28 +293,28 @@ export class Evaluator {
     }
     // Constructors are called through `new Class(…)`, functions through calls whose callee evaluates to them.
     const key = isConstructorDeclaration(fn) ? fn.parent : fn;
-    return this.callIndex().get(key) ?? [];
+    return this.callIndex().get(declarationKey(module, key)) ?? [];
   }
 
   /**
    * Every call and `new` with arguments in the program, grouped by the function or class it calls. Built once,
    * on first need, with loop bindings switched off so every callee evaluation is cached.
    */
-  private callIndex(): Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>> {
+  private callIndex(): Map<string, CallSiteArguments[]> {
     if (this.callsByTarget) return this.callsByTarget;
-    const index = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
+    const index = new Map<string, CallSiteArguments[]>();
     const saved = this.bindings;
     this.bindings = null;
     try {
       for (const module of this.byFile.values()) {
-        for (const node of module.calls) {
-          if ((node.arguments?.length ?? 0) === 0) continue;
-          const callee = this.evaluate(module, node.expression);
-          const target = isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
+        for (const site of module.calls) {
+          const callee = this.evaluateRef(module, site.callee);
+          const target = site.isNew ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
           if (target) {
-            const list = index.get(target);
-            if (list) list.push({ module, args: node.arguments ?? [] });
-            else index.set(target, [{ module, args: node.arguments ?? [] }]);
+            const key = declarationKey(target.module, target.node);
+            const list = index.get(key);
+            if (list) list.push({ module, args: site.args });
+            else index.set(key, [{ module, args: site.args }]);
           }
         }
       }
@@ -308,8 +362,8 @@ export class Evaluator {
     }
     if (isCallExpression(node)) return this.evaluateCall(module, node);
     if (isNewExpression(node)) return this.evaluateNew(module, node);
-    if (isObjectLiteralExpression(node)) return { k: 'object', module, node };
-    if (isArrayLiteralExpression(node)) return { k: 'array', module, items: [...node.elements] };
+    if (isObjectLiteralExpression(node)) return { k: 'object', module, node: refOf(node) };
+    if (isArrayLiteralExpression(node)) return { k: 'array', module, items: node.elements.map(refOf) };
     if (isArrowFunction(node) || isFunctionExpression(node)) return this.functionValue(module, node, functionNameOf(node));
     if (isClassExpression(node)) return this.classValue(module, node);
     return UNKNOWN;
@@ -325,20 +379,20 @@ export class Evaluator {
     return { k: 'string', value: out };
   }
 
-  functionValue(module: ParsedModule, node: ts.FunctionLikeDeclaration, name: string | null): Value {
-    return { k: 'function', id: `${module.path}:${node.pos}`, module, node, name };
+  functionValue(module: ParsedModule, node: ts.FunctionLikeDeclaration | NodeRef<ts.FunctionLikeDeclaration>, name: string | null): Value {
+    return { k: 'function', id: `${module.path}:${node.pos}`, module, node: { pos: node.pos, end: node.end, kind: node.kind }, name };
   }
 
   private classValue(module: ParsedModule, node: ts.ClassLikeDeclaration): Value {
     const entity = typeOrmEntity(node);
     if (entity) return { ...entity, module: module.path };
     if (isSequelizeModelClass(node) && node.name) return { k: 'entity', name: node.name.text, kind: 'sequelize', module: module.path };
-    return { k: 'class', module, node, name: node.name?.text ?? null };
+    return { k: 'class', module, node: refOf(node), name: node.name?.text ?? null };
   }
 
   private evaluateIdentifier(module: ParsedModule, node: ts.Identifier): Value {
     const declaration = this.lookup(node, node.text);
-    const bound = declaration && this.bindings?.get(declaration);
+    const bound = declaration && this.bindings?.get(declarationKey(module, declaration));
     if (bound) return bound;
     if (!declaration) {
       if (node.text === 'undefined') return UNKNOWN;
@@ -380,7 +434,7 @@ export class Evaluator {
     if (isParameter(declaration)) {
       const fn = declaration.parent;
       if (!isFunctionLike(fn) || !isIdentifier(declaration.name)) return UNKNOWN;
-      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: fn };
+      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: refOf(fn) };
     }
     if (isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
     if (isClassDeclaration(declaration)) return this.classValue(module, declaration);
@@ -416,11 +470,9 @@ export class Evaluator {
    * function it is given. What the code means by `getProduct` is the wrapped function.
    */
   private wrappedFunction(module: ParsedModule, init: ts.Expression, name: string): Value | null {
-    let call = init;
-    while (isParenthesizedExpression(call) || isAsExpression(call)) call = call.expression;
-    if (!isCallExpression(call)) return null;
-    const fnArg = call.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a));
-    if (!fnArg || call.arguments.length > 2) return null;
+    const wrapper = wrapperCall(init);
+    if (!wrapper) return null;
+    const { call, fnArg } = wrapper;
     const result = this.evaluate(module, call);
     const isWrapper = result.k === 'function' || (result.k === 'external' && result.pkg !== '<global>');
     return isWrapper ? this.functionValue(module, fnArg as ts.FunctionLikeDeclaration, name) : null;
@@ -512,7 +564,8 @@ export class Evaluator {
         // Query builders and model instances: the result of a call on an entity is still that entity.
         if (object.k === 'entity') return object;
         if (object.k === 'router' && target.name === 'route') {
-          return { k: 'route-chain', router: object, paths: node.arguments?.[0], node };
+          const paths = node.arguments?.[0];
+          return { k: 'route-chain', router: object, paths: paths && refOf(paths), node: refOf(node) };
         }
         // Express router and app methods return the router, so registrations chain.
         if (object.k === 'router' && CHAINABLE_ROUTER_METHODS.has(target.name) && !(target.name === 'get' && (node.arguments?.length ?? 0) < 2)) return object;
@@ -536,12 +589,12 @@ export class Evaluator {
 
   private router(module: ParsedModule, node: ts.Node, isApp: boolean): Value {
     const { line, character } = module.source.getLineAndCharacterOfPosition(node.getStart(module.source));
-    return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node };
+    return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node: refOf(node) };
   }
 
   /** What a function returns: the first return statement (or arrow body) with a known value. */
   returnValue(fn: Value & { k: 'function' }): Value {
-    const body = fn.node.body;
+    const body = nodeAt(fn.module, fn.node).body;
     if (!body) return UNKNOWN;
     if (!isBlock(body)) return this.evaluate(fn.module, body);
     let result: Value = UNKNOWN;
@@ -569,7 +622,7 @@ export class Evaluator {
       case 'class':
       case 'instance': {
         const cls = object.k === 'class' ? object : object.of;
-        for (const m of cls.node.members) {
+        for (const m of nodeAt(cls.module, cls.node).members) {
           if ((isMethodDeclaration(m) || isPropertyDeclaration(m)) && m.name && propertyNameText(m.name) === name) {
             if (isMethodDeclaration(m)) return this.functionValue(cls.module, m, name);
             if (m.initializer) {
@@ -590,7 +643,7 @@ export class Evaluator {
   }
 
   private objectProperty(object: Value & { k: 'object' }, name: string): Value {
-    for (const property of [...object.node.properties].reverse()) {
+    for (const property of [...nodeAt(object.module, object.node).properties].reverse()) {
       if (isPropertyAssignment(property) && propertyNameText(property.name) === name) {
         const init = property.initializer;
         if (isArrowFunction(init) || isFunctionExpression(init)) return this.functionValue(object.module, init, name);
@@ -638,7 +691,10 @@ export class Evaluator {
 
   /** The value an import of `name` ('default', '*' or an export name) from `specifierNode` gives. */
   importValue(module: ParsedModule, specifierNode: ts.Node, name: string): Value {
-    const specifier = literalText(specifierNode);
+    return this.importedValue(module, literalText(specifierNode), name);
+  }
+
+  private importedValue(module: ParsedModule, specifier: string | null, name: string): Value {
     if (specifier === null) return UNKNOWN;
     const resolved = this.resolver.resolve(module.file, specifier);
     if (resolved.kind === 'external') {
@@ -697,45 +753,69 @@ export class Evaluator {
     return exports;
   }
 
+  /**
+   * The getters hold no nodes (the tree may be dropped before they are called): literal values are taken now,
+   * expressions are remembered as NodeRefs, and a tree is only asked for when a value is not cached yet.
+   */
   private collectExports(module: ParsedModule): ModuleExports {
     const named = new Map<string, () => Value>();
     let whole: (() => Value) | null = null;
     const stars: string[] = [];
+    /** What an initialiser means as the value of `name` (see evaluateDeclaration and wrappedFunction). */
+    const initialiserValue = (init: ts.Expression, name: string): (() => Value) => {
+      if (isArrowFunction(init) || isFunctionExpression(init)) {
+        const value = this.functionValue(module, init, name);
+        return () => value;
+      }
+      const ref = refOf(init);
+      if (!wrapperCall(init)) return () => this.evaluateRef(module, ref);
+      return () => {
+        const node = nodeAt(module, ref);
+        return this.wrappedFunction(module, node, name) ?? this.evaluate(module, node);
+      };
+    };
     for (const statement of module.source.statements) {
       if (isExportDeclaration(statement)) {
         const specifier = literalText(statement.moduleSpecifier);
         if (!statement.exportClause) {
           if (specifier !== null) stars.push(specifier);
         } else if (isNamespaceExport(statement.exportClause)) {
-          const from = statement.moduleSpecifier!;
-          named.set(statement.exportClause.name.text, () => this.importValue(module, from, '*'));
+          named.set(statement.exportClause.name.text, () => this.importedValue(module, specifier, '*'));
         } else {
           for (const element of statement.exportClause.elements) {
             const exported = propertyNameText(element.name) ?? '';
             const local = element.propertyName ? (propertyNameText(element.propertyName) ?? '') : exported;
             if (statement.moduleSpecifier) {
-              const from = statement.moduleSpecifier;
-              named.set(exported, () => this.importValue(module, from, local));
+              named.set(exported, () => this.importedValue(module, specifier, local));
             } else {
-              named.set(exported, () => this.evaluateLocalName(module, element, local));
+              const at = refOf(element);
+              named.set(exported, () => this.evaluateLocalName(module, nodeAt(module, at), local));
             }
           }
         }
       } else if (isExportAssignment(statement)) {
-        const expression = statement.expression;
-        if (statement.isExportEquals) whole = () => this.evaluate(module, expression);
-        else named.set('default', () => this.evaluate(module, expression));
+        const expression = refOf(statement.expression);
+        if (statement.isExportEquals) whole = () => this.evaluateRef(module, expression);
+        else named.set('default', () => this.evaluateRef(module, expression));
       } else if (hasModifier(statement, SyntaxKind.ExportKeyword)) {
         const isDefault = hasModifier(statement, SyntaxKind.DefaultKeyword);
         if (isFunctionDeclaration(statement)) {
-          const value = () => this.functionValue(module, statement, statement.name?.text ?? 'default');
-          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), value);
+          const value = this.functionValue(module, statement, statement.name?.text ?? 'default');
+          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => value);
         } else if (isClassDeclaration(statement)) {
-          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => this.classValue(module, statement));
+          // A class value is read from the declaration alone (decorators, heritage), never from other values.
+          const value = this.classValue(module, statement);
+          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => value);
         } else if (isVariableStatement(statement)) {
           for (const declaration of statement.declarationList.declarations) {
             for (const bound of bindingNames(declaration.name)) {
-              named.set(bound, () => this.evaluateDeclaration(module, bound === nameText(declaration.name) ? declaration : findBindingElement(declaration.name, bound)!, bound));
+              if (bound === nameText(declaration.name)) {
+                const init = declaration.initializer;
+                named.set(bound, init ? initialiserValue(init, bound) : () => UNKNOWN);
+              } else {
+                const element = refOf(findBindingElement(declaration.name, bound)!);
+                named.set(bound, () => this.evaluateDeclaration(module, nodeAt(module, element), bound));
+              }
             }
           }
         } else if (isEnumDeclaration(statement)) {
@@ -744,16 +824,10 @@ export class Evaluator {
       } else if (isExpressionStatement(statement)) {
         const assignment = commonJsAssignment(statement.expression);
         if (assignment?.name === null) {
-          const right = assignment.value;
-          whole = () => this.evaluate(module, right);
+          const right = refOf(assignment.value);
+          whole = () => this.evaluateRef(module, right);
         } else if (assignment) {
-          const right = assignment.value;
-          const exportName = assignment.name;
-          named.set(exportName, () =>
-            isArrowFunction(right) || isFunctionExpression(right)
-              ? this.functionValue(module, right, exportName)
-              : (this.wrappedFunction(module, right, exportName) ?? this.evaluate(module, right)),
-          );
+          named.set(assignment.name, initialiserValue(assignment.value, assignment.name));
         }
       }
     }
@@ -815,6 +889,16 @@ export class Evaluator {
     this.scopeCache.set(scope, declarations);
     return declarations;
   }
+}
+
+/** `wrapper(fn)` or `wrapper(fn, x)` with a function literal `fn`: the shape wrappedFunction looks at. */
+function wrapperCall(init: ts.Expression): { call: ts.CallExpression; fnArg: ts.Expression } | null {
+  let call = init;
+  while (isParenthesizedExpression(call) || isAsExpression(call)) call = call.expression;
+  if (!isCallExpression(call)) return null;
+  const fnArg = call.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a));
+  if (!fnArg || call.arguments.length > 2) return null;
+  return { call, fnArg };
 }
 
 /** The right-hand side of `this.<name> = …` when the statement is that assignment. */

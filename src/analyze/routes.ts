@@ -1,8 +1,8 @@
 import { ts } from 'ts-morph';
 import type { MountStep, Route, UnresolvedRoute } from '../model/analysis.js';
 import { compareStrings, sortBy } from '../util/compare.js';
-import { type Evaluator, type Value } from './evaluator.js';
-import { type ParsedModule, lineOf, literalText } from './parsed-module.js';
+import { type Bindings, type Evaluator, type Value } from './evaluator.js';
+import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpression, isCallExpression,
@@ -28,14 +28,14 @@ interface RouterEvent {
   kind: 'route' | 'use';
   method: string;
   module: ParsedModule;
-  call: ts.CallExpression;
+  call: NodeRef<ts.CallExpression>;
   /** The path argument, if the call has one (routes always; `use` optionally). */
-  pathNode: ts.Expression | undefined;
+  pathNode: NodeRef<ts.Expression> | undefined;
   /** Arguments after the path. */
-  args: ts.Expression[];
+  args: Array<NodeRef<ts.Expression>>;
   order: OrderKey;
   /** Loop variables bound for this registration (one event per element of an iterated route table). */
-  bindings: Map<ts.Node, Value>;
+  bindings: Bindings;
 }
 
 interface PendingParamEvent {
@@ -55,23 +55,30 @@ export interface RouteTable {
  * functions that receive the app as a parameter), and walks the mount tree from each root app so every
  * route gets its full path and the middleware chain in front of it.
  */
-export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, entryFile: string | null): RouteTable {
-  const routers = new Map<string, RouterValue>();
-  const events = new Map<string, RouterEvent[]>();
-  const pending: PendingParamEvent[] = [];
-  const bindings = new Map<string, Set<string>>(); // param key -> router ids or other param keys ("param:" prefix)
-  const bindingSites = new Map<string, OrderKey>();
-  const listenModules = new Set<string>();
-  const unresolved: UnresolvedRoute[] = [];
+export class RouteTableBuilder {
+  private readonly routers = new Map<string, RouterValue>();
+  private readonly events = new Map<string, RouterEvent[]>();
+  private readonly pending: PendingParamEvent[] = [];
+  /** param key -> router ids or other param keys ("param:" prefix) */
+  private readonly bindings = new Map<string, Set<string>>();
+  private readonly bindingSites = new Map<string, OrderKey>();
+  private readonly listenModules = new Set<string>();
 
-  const addEvent = (router: RouterValue, event: RouterEvent) => {
-    routers.set(router.id, router);
-    const list = events.get(router.id) ?? [];
+  constructor(private readonly evaluator: Evaluator) {}
+
+  private addEvent(router: RouterValue, event: RouterEvent): void {
+    this.routers.set(router.id, router);
+    const list = this.events.get(router.id) ?? [];
     list.push(event);
-    events.set(router.id, list);
-  };
+    this.events.set(router.id, list);
+  }
 
-  for (const module of modules) {
+  /**
+   * Records the registrations a module makes and the routers it passes to functions. `calls`: the module's call
+   * expressions in walk order, from the tree at hand; nothing kept refers to them.
+   */
+  inspect(module: ParsedModule, calls: Iterable<ts.Node>): void {
+    const { evaluator, routers, pending, bindings, bindingSites, listenModules } = this;
     const inspectCall = (module: ParsedModule, call: ts.CallExpression) => {
       const callee = call.expression;
       if (isPropertyAccessExpression(callee)) {
@@ -86,7 +93,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
             const event = toEvent(module, call, method, target, bindings);
             if (!event) continue;
             const order: OrderKey = [module.path, call.getStart(module.source), 0];
-            if (event.target.k === 'router') addEvent(event.target, { ...event.event, order });
+            if (event.target.k === 'router') this.addEvent(event.target, { ...event.event, order });
             else pending.push({ paramKey: paramKey(event.target), event: event.event });
           }
         }
@@ -110,9 +117,31 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
         }
       }
     };
-    // The module's calls in walk order (collected when it was parsed).
-    for (const call of module.calls) if (isCallExpression(call)) inspectCall(module, call);
+    for (const call of calls) if (isCallExpression(call)) inspectCall(module, call);
   }
+
+  build(entryFile: string | null): RouteTable {
+    return buildTable(this.evaluator, this.routers, this.events, this.pending, this.bindings, this.bindingSites, this.listenModules, entryFile);
+  }
+}
+
+function buildTable(
+  evaluator: Evaluator,
+  routers: Map<string, RouterValue>,
+  events: Map<string, RouterEvent[]>,
+  pending: PendingParamEvent[],
+  bindings: Map<string, Set<string>>,
+  bindingSites: Map<string, OrderKey>,
+  listenModules: Set<string>,
+  entryFile: string | null,
+): RouteTable {
+  const unresolved: UnresolvedRoute[] = [];
+  const addEvent = (router: RouterValue, event: RouterEvent) => {
+    routers.set(router.id, router);
+    const list = events.get(router.id) ?? [];
+    list.push(event);
+    events.set(router.id, list);
+  };
 
   // Registrations on function parameters land on every router the parameter is bound to.
   for (const { paramKey: key, event } of pending) {
@@ -120,7 +149,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     if (targets.size === 0) {
       unresolved.push({
         file: event.module.path,
-        line: lineOf(event.module, event.call),
+        line: lineOfRef(event.module, event.call),
         reason: `registered on a parameter of a function that is never called with an app or router`,
       });
       continue;
@@ -128,7 +157,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     const site = bindingSites.get(key) ?? [event.module.path, 0, 0];
     for (const id of targets) {
       const router = routers.get(id);
-      if (router) addEvent(router, { ...event, order: [site[0], site[1], event.call.getStart(event.module.source)] });
+      if (router) addEvent(router, { ...event, order: [site[0], site[1], startOf(event.module, event.call)] });
     }
   }
   for (const list of events.values()) {
@@ -141,7 +170,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     for (const event of list) {
       if (event.kind !== 'use') continue;
       for (const arg of flattenArgs(event.module, event.args, evaluator, event.bindings)) {
-        const value = evaluator.evaluateWith(arg.module, arg.node, arg.bindings);
+        const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
         if (value.k === 'router') mounted.add(value.id);
       }
     }
@@ -160,7 +189,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
   const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[], origin: string | null): void => {
     if (stack.includes(router.id) || stack.length > MAX_MOUNT_DEPTH) return;
     if (++visits > MAX_MOUNT_VISITS) {
-      truncatedAt ??= { file: router.module.path, line: lineOf(router.module, router.node) };
+      truncatedAt ??= { file: router.module.path, line: lineOfRef(router.module, router.node) };
       return;
     }
     reached.add(router.id);
@@ -170,8 +199,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
       if (paths === null) {
         unresolved.push({
           file: event.module.path,
-          line: lineOf(event.module, event.call),
-          reason: `path \`${event.pathNode!.getText(event.module.source)}\` is not a static string`,
+          line: lineOfRef(event.module, event.call),
+          reason: `path \`${textOf(event.module, event.pathNode!)}\` is not a static string`,
         });
         continue;
       }
@@ -179,21 +208,21 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
       if (event.kind === 'use') {
         const before: string[] = [];
         for (const arg of args) {
-          const value = evaluator.evaluateWith(arg.module, arg.node, arg.bindings);
+          const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
           if (value.k === 'router') {
             for (const path of paths) {
-              const step: MountStep = { file: event.module.path, line: lineOf(event.module, event.call), prefix: path };
+              const step: MountStep = { file: event.module.path, line: lineOfRef(event.module, event.call), prefix: path };
               const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, path)).map((m) => m.name);
               const configuredBy = factoryOrigin(arg.module, arg.node, evaluator, value) ?? origin;
               walk(value, joinPath(prefix, path), [...inherited, ...applicable, ...before], [...mounts, step], [...stack, router.id], configuredBy);
             }
-          } else if (value.k === 'unknown' && looksLikeRouter(arg.node)) {
+          } else if (value.k === 'unknown' && looksLikeRouter(arg.module, arg.node)) {
             unresolved.push({
               file: arg.module.path,
-              line: lineOf(arg.module, arg.node),
-              reason: `mounted value \`${arg.node.getText(arg.module.source)}\` could not be resolved statically`,
+              line: lineOfRef(arg.module, arg.node),
+              reason: `mounted value \`${textOf(arg.module, arg.node)}\` could not be resolved statically`,
             });
-          } else if (!(value.k === 'function' && value.node.parameters.length === 4)) {
+          } else if (!(value.k === 'function' && nodeAt(value.module, value.node).parameters.length === 4)) {
             // Error handlers (err, req, res, next) never run in front of a route on the normal path.
             const name = middlewareName(arg.module, arg.node);
             before.push(name);
@@ -212,7 +241,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
           path: joinPath(prefix, localPath),
           localPath: localPath === '' ? '/' : localPath,
           file: event.module.path,
-          line: lineOf(event.module, event.call),
+          line: lineOfRef(event.module, event.call),
           handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, handlerArg.bindings),
           middleware: [...inherited, ...applicable, ...middleware],
           mounts,
@@ -238,7 +267,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     if (routeEvents.length === 0) continue;
     unresolved.push({
       file: router.module.path,
-      line: lineOf(router.module, router.node),
+      line: lineOfRef(router.module, router.node),
       reason: `router with ${routeEvents.length} route(s) is never mounted on an app`,
     });
   }
@@ -256,14 +285,15 @@ function toEvent(
   call: ts.CallExpression,
   method: string,
   target: Value,
-  bindings: Map<ts.Node, Value>,
+  bindings: Bindings,
 ): { target: RouterValue | (Value & { k: 'param' }); event: Omit<RouterEvent, 'order'> } | null {
   const args = [...call.arguments];
+  const callRef = refOf(call);
   if (target.k === 'route-chain') {
     if (!HTTP_METHODS.has(method) || args.length === 0) return null;
     return {
       target: target.router,
-      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args, bindings },
+      event: { kind: 'route', method: method.toUpperCase(), module, call: callRef, pathNode: target.paths, args: args.map(refOf), bindings },
     };
   }
   if (target.k !== 'router' && target.k !== 'param') return null;
@@ -273,13 +303,16 @@ function toEvent(
     const first = args[0]!;
     const hasPath = isPathLike(first);
     // `passport.use(strategy)` on a parameter is not a mount: a mount has a path or something router-like.
-    if (target.k === 'param' && !hasPath && !args.some((a) => looksLikeRouter(a))) return null;
-    return { target, event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? first : undefined, args: hasPath ? args.slice(1) : args, bindings } };
+    if (target.k === 'param' && !hasPath && !args.some((a) => looksLikeRouter(module, refOf(a)))) return null;
+    return {
+      target,
+      event: { kind: 'use', method: 'USE', module, call: callRef, pathNode: hasPath ? refOf(first) : undefined, args: (hasPath ? args.slice(1) : args).map(refOf), bindings },
+    };
   }
   // app.get('setting') reads a setting; a route needs a path and at least one handler.
   if (args.length < 2) return null;
   if (target.k === 'param' && !isPathLike(args[0]!)) return null;
-  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: args[0], args: args.slice(1), bindings } };
+  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call: callRef, pathNode: refOf(args[0]!), args: args.slice(1).map(refOf), bindings } };
 }
 
 function isPathLike(node: ts.Expression): boolean {
@@ -295,8 +328,9 @@ function isPathLike(node: ts.Expression): boolean {
  * that supplies its configuration (the first internal import the call's arguments name) is where the routes
  * really belong.
  */
-function factoryOrigin(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, router: RouterValue): string | null {
-  if (!isCallExpression(node) || router.module === module) return null;
+function factoryOrigin(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, router: RouterValue): string | null {
+  if (ref.kind !== SyntaxKind.CallExpression || router.module === module) return null;
+  const node = nodeAt(module, ref as NodeRef<ts.CallExpression>);
   let found: string | null = null;
   const visit = (child: ts.Node): void => {
     if (found) return;
@@ -332,24 +366,25 @@ function routersBoundTo(key: string, bindings: Map<string, Set<string>>, seen = 
 
 interface ArgRef {
   module: ParsedModule;
-  node: ts.Expression;
-  bindings: Map<ts.Node, Value>;
+  node: NodeRef<ts.Expression>;
+  bindings: Bindings;
 }
 
 /** Middleware arrays (inline or held in a constant) count as their elements, in order. */
-function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Evaluator, bindings: Map<ts.Node, Value>, depth = 0): ArgRef[] {
+function flattenArgs(module: ParsedModule, args: Array<NodeRef<ts.Expression>>, evaluator: Evaluator, bindings: Bindings, depth = 0): ArgRef[] {
   const out: ArgRef[] = [];
   for (const arg of args) {
-    if (isArrayLiteralExpression(arg)) {
-      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !isOmittedExpression(e)), evaluator, bindings, depth + 1));
+    if (arg.kind === SyntaxKind.ArrayLiteralExpression) {
+      const elements = nodeAt(module, arg as NodeRef<ts.ArrayLiteralExpression>).elements.filter((e): e is ts.Expression => !isOmittedExpression(e));
+      out.push(...flattenArgs(module, elements.map(refOf), evaluator, bindings, depth + 1));
       continue;
     }
-    if (isSpreadElement(arg)) {
-      out.push(...flattenArgs(module, [arg.expression], evaluator, bindings, depth + 1));
+    if (arg.kind === SyntaxKind.SpreadElement) {
+      out.push(...flattenArgs(module, [refOf(nodeAt(module, arg as NodeRef<ts.SpreadElement>).expression)], evaluator, bindings, depth + 1));
       continue;
     }
-    if (isIdentifier(arg) && depth < 4) {
-      const value = evaluator.evaluateWith(module, arg, bindings);
+    if (arg.kind === SyntaxKind.Identifier && depth < 4) {
+      const value = evaluator.evaluateRefWith(module, arg, bindings);
       if (value.k === 'array') {
         out.push(...flattenArgs(value.module, value.items, evaluator, new Map(), depth + 1));
         continue;
@@ -360,18 +395,18 @@ function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Eva
   return out;
 }
 
-function evaluatePaths(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): string[] | null {
-  if (isRegularExpressionLiteral(node)) return [node.text];
-  if (isArrayLiteralExpression(node)) {
+function evaluatePaths(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, bindings: Bindings): string[] | null {
+  if (ref.kind === SyntaxKind.RegularExpressionLiteral) return [nodeAt(module, ref as NodeRef<ts.RegularExpressionLiteral>).text];
+  if (ref.kind === SyntaxKind.ArrayLiteralExpression) {
     const out: string[] = [];
-    for (const element of node.elements) {
-      const inner = evaluatePaths(module, element as ts.Expression, evaluator, bindings);
+    for (const element of nodeAt(module, ref as NodeRef<ts.ArrayLiteralExpression>).elements) {
+      const inner = evaluatePaths(module, refOf(element), evaluator, bindings);
       if (inner === null) return null;
       out.push(...inner);
     }
     return out;
   }
-  const value = evaluator.evaluateWith(module, node, bindings);
+  const value = evaluator.evaluateRefWith(module, ref, bindings);
   return value.k === 'string' ? [value.value] : null;
 }
 
@@ -388,25 +423,28 @@ function scopeApplies(scope: string, path: string): boolean {
   return path === base || path.startsWith(`${base}/`);
 }
 
-function looksLikeRouter(node: ts.Expression): boolean {
-  return /rout|api|controller|app/i.test(node.getText()) && !isCallExpression(node);
+function looksLikeRouter(module: ParsedModule, ref: NodeRef<ts.Expression>): boolean {
+  return /rout|api|controller|app/i.test(textOf(module, ref)) && ref.kind !== SyntaxKind.CallExpression;
 }
 
-function middlewareName(module: ParsedModule, node: ts.Expression): string {
-  if (isIdentifier(node) || isPropertyAccessExpression(node)) return node.getText(module.source);
+function middlewareName(module: ParsedModule, ref: NodeRef<ts.Expression>): string {
+  if (ref.kind === SyntaxKind.Identifier || ref.kind === SyntaxKind.PropertyAccessExpression) return textOf(module, ref);
+  if (ref.kind !== SyntaxKind.CallExpression && ref.kind !== SyntaxKind.FunctionExpression && ref.kind !== SyntaxKind.ArrowFunction) return '<inline>';
+  const node = nodeAt(module, ref);
   if (isCallExpression(node)) return node.expression.getText(module.source);
   if ((isFunctionExpression(node) || isArrowFunction(node)) && node.name) return node.name.getText(module.source);
   return '<inline>';
 }
 
-function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): Route['handler'] {
-  if (isArrowFunction(node) || isFunctionExpression(node)) {
+function describeHandler(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, bindings: Bindings): Route['handler'] {
+  const node = ref.kind === SyntaxKind.ArrowFunction || ref.kind === SyntaxKind.FunctionExpression || ref.kind === SyntaxKind.CallExpression ? nodeAt(module, ref) : null;
+  if (node && (isArrowFunction(node) || isFunctionExpression(node))) {
     return { module: module.path, name: node.name?.text ?? null, line: lineOf(module, node) };
   }
-  if (isCallExpression(node)) {
+  if (node && isCallExpression(node)) {
     // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
     const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
-    if (wrapped) return describeHandler(module, wrapped, evaluator, bindings);
+    if (wrapped) return describeHandler(module, refOf(wrapped), evaluator, bindings);
     const made = evaluator.evaluate(module, node.expression);
     if (made.k === 'function') {
       const returned = evaluator.returnValue(made);
@@ -414,13 +452,13 @@ function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: E
     }
     return { module: module.path, name: node.expression.getText(module.source), line: null };
   }
-  const value = evaluator.evaluateWith(module, node, bindings);
+  const value = evaluator.evaluateRefWith(module, ref, bindings);
   if (value.k === 'function') return functionHandler(value, evaluator);
-  return { module: module.path, name: node.getText(module.source), line: null };
+  return { module: module.path, name: textOf(module, ref), line: null };
 }
 
 function functionHandler(value: Value & { k: 'function' }, _evaluator: Evaluator): Route['handler'] {
-  return { module: value.module.path, name: value.name, line: lineOf(value.module, value.node) };
+  return { module: value.module.path, name: value.name, line: lineOfRef(value.module, value.node) };
 }
 
 function dedupeUnresolved(items: UnresolvedRoute[]): UnresolvedRoute[] {
