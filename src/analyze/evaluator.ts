@@ -41,6 +41,37 @@ export type Value =
 
 export const UNKNOWN: Value = { k: 'unknown' };
 
+/**
+ * A loop around a node: `xs.forEach((x) => …)`, `xs.map(…)`, `xs.flatMap(…)` or `for (const x of xs)`, innermost
+ * first. `variable`: the declarationKey of `x`, null when it is not a plain name.
+ */
+export interface Loop {
+  iterated: NodeRef<ts.Expression>;
+  variable: string | null;
+}
+
+export function loopsAround(module: ParsedModule, node: ts.Node): Loop[] {
+  const loops: Loop[] = [];
+  for (let current = node.parent; current; current = current.parent) {
+    let declaration: ts.Node | undefined;
+    let iterated: ts.Expression | undefined;
+    if ((isArrowFunction(current) || isFunctionExpression(current)) && isCallExpression(current.parent) && current.parent.arguments[0] === current) {
+      const call = current.parent;
+      if (isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
+        declaration = current.parameters[0];
+        iterated = call.expression.expression;
+      }
+    } else if (isForOfStatement(current) && isVariableDeclarationList(current.initializer)) {
+      declaration = current.initializer.declarations[0];
+      iterated = current.expression;
+    }
+    if (!declaration || !iterated) continue;
+    const target = isParameter(declaration) || isVariableDeclaration(declaration) ? declaration : undefined;
+    loops.push({ iterated: refOf(iterated), variable: target && isIdentifier(target.name) ? declarationKey(module, target) : null });
+  }
+  return loops;
+}
+
 /** Values bound to declarations (loop variables), by declarationKey. */
 export type Bindings = Map<string, Value>;
 
@@ -73,6 +104,16 @@ export const MAX_EVALUATION_DEPTH = 200;
  */
 export const MAX_LOOP_BINDINGS = 512;
 
+/**
+ * The modules of the program, parsed when first asked for (a module's value may be needed before the analysis
+ * reaches it). Only files that parsed without errors are modules.
+ */
+export interface ModuleLookup {
+  moduleFor(file: string): ParsedModule | undefined;
+  /** Every module, in the order of the project's file list. */
+  all(): Iterable<ParsedModule>;
+}
+
 interface ModuleExports {
   named: Map<string, () => Value>;
   /** `module.exports = …` / `export = …` */
@@ -86,7 +127,6 @@ interface ModuleExports {
  * Every result is memoised; cycles evaluate to unknown.
  */
 export class Evaluator {
-  private readonly byFile = new Map<string, ParsedModule>();
   /**
    * Evaluated nodes by module and address (see NodeRef), not by node: trees are dropped and parsed again, and a
    * value once computed must stay the same (a cycle evaluates to unknown the first time, and stays so).
@@ -103,18 +143,19 @@ export class Evaluator {
   private bindings: Bindings | null = null;
   private readonly callSites = new Map<string, CallSiteArguments[]>();
   private callsByTarget: Map<string, CallSiteArguments[]> | null = null;
+  /** Syntax read once per function or object literal, so that later look-ups need no tree (by declarationKey). */
+  private readonly returnedExpressions = new Map<string, Array<NodeRef<ts.Expression>>>();
+  private readonly propertyPlans = new Map<string, PropertyPlan[]>();
   /** Evaluations (and export look-ups) currently nested; see MAX_EVALUATION_DEPTH. */
   private depth = 0;
 
   constructor(
-    modules: ParsedModule[],
+    private readonly modules: ModuleLookup,
     private readonly resolver: ModuleResolver,
-  ) {
-    for (const module of modules) this.byFile.set(module.file, module);
-  }
+  ) {}
 
   moduleFor(file: string): ParsedModule | undefined {
-    return this.byFile.get(file);
+    return this.modules.moduleFor(file);
   }
 
   private cacheOf(module: ParsedModule): Map<number, Value> {
@@ -199,29 +240,19 @@ export class Evaluator {
    * array: one set of bindings per element. A single empty set when the node is in no such loop.
    */
   loopBindings(module: ParsedModule, node: ts.Node): Bindings[] {
+    return this.bindingsOf(module, loopsAround(module, node));
+  }
+
+  /** loopBindings from the loops found around a node while its tree was at hand. */
+  bindingsOf(module: ParsedModule, loops: readonly Loop[]): Bindings[] {
     let sets: Bindings[] = [new Map()];
-    for (let current = node.parent; current; current = current.parent) {
-      let declaration: ts.Node | undefined;
-      let iterated: ts.Expression | undefined;
-      if ((isArrowFunction(current) || isFunctionExpression(current)) && isCallExpression(current.parent) && current.parent.arguments[0] === current) {
-        const call = current.parent;
-        if (isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
-          declaration = current.parameters[0];
-          iterated = call.expression.expression;
-        }
-      } else if (isForOfStatement(current) && isVariableDeclarationList(current.initializer)) {
-        declaration = current.initializer.declarations[0];
-        iterated = current.expression;
-      }
-      if (!declaration || !iterated) continue;
-      const elements = this.arrayElements(module, iterated);
+    for (const loop of loops) {
+      const elements = this.elementsOf(this.evaluateRef(module, loop.iterated), 0);
       if (elements === null) continue;
-      const target = isParameter(declaration) || isVariableDeclaration(declaration) ? declaration : undefined;
-      if (!target || !isIdentifier(target.name)) continue;
+      if (loop.variable === null) continue;
       if (sets.length * elements.length > MAX_LOOP_BINDINGS) break;
       const next: Bindings[] = [];
-      const key = declarationKey(module, target);
-      for (const set of sets) for (const element of elements) next.push(new Map([...set, [key, element]]));
+      for (const set of sets) for (const element of elements) next.push(new Map([...set, [loop.variable, element]]));
       sets = next;
     }
     return sets;
@@ -306,7 +337,7 @@ export class Evaluator {
     const saved = this.bindings;
     this.bindings = null;
     try {
-      for (const module of this.byFile.values()) {
+      for (const module of this.modules.all()) {
         for (const site of module.calls) {
           const callee = this.evaluateRef(module, site.callee);
           const target = site.isNew ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
@@ -592,22 +623,30 @@ export class Evaluator {
     return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node: refOf(node) };
   }
 
+  /**
+   * Records what the functions of a module return (see returnedExpressions), from the tree at hand, and evaluates
+   * it now: a call from another module, read later, then finds the values cached and needs no tree.
+   */
+  rememberReturns(module: ParsedModule, returns: Map<ts.FunctionLikeDeclaration, ts.Expression[]>): void {
+    for (const [fn, expressions] of returns) {
+      this.returnedExpressions.set(declarationKey(module, fn), expressions.length === 0 ? NOTHING_RETURNED : expressions.map(refOf));
+      for (const expression of expressions) this.evaluate(module, expression);
+    }
+  }
+
   /** What a function returns: the first return statement (or arrow body) with a known value. */
   returnValue(fn: Value & { k: 'function' }): Value {
-    const body = nodeAt(fn.module, fn.node).body;
-    if (!body) return UNKNOWN;
-    if (!isBlock(body)) return this.evaluate(fn.module, body);
-    let result: Value = UNKNOWN;
-    const visit = (child: ts.Node): void => {
-      if (result.k !== 'unknown' || isFunctionLike(child) || isClassLike(child)) return;
-      if (isReturnStatement(child) && child.expression) {
-        result = this.evaluate(fn.module, child.expression);
-        return;
-      }
-      forEachChild(child, visit);
-    };
-    forEachChild(body, visit);
-    return result;
+    const key = declarationKey(fn.module, fn.node);
+    let returned = this.returnedExpressions.get(key);
+    if (!returned) {
+      returned = returnedExpressions(nodeAt(fn.module, fn.node));
+      this.returnedExpressions.set(key, returned);
+    }
+    for (const expression of returned) {
+      const value = this.evaluateRef(fn.module, expression);
+      if (value.k !== 'unknown') return value;
+    }
+    return UNKNOWN;
   }
 
   /** Property `name` of a value. */
@@ -643,24 +682,33 @@ export class Evaluator {
   }
 
   private objectProperty(object: Value & { k: 'object' }, name: string): Value {
-    for (const property of [...nodeAt(object.module, object.node).properties].reverse()) {
-      if (isPropertyAssignment(property) && propertyNameText(property.name) === name) {
-        const init = property.initializer;
-        if (isArrowFunction(init) || isFunctionExpression(init)) return this.functionValue(object.module, init, name);
-        return this.wrappedFunction(object.module, init, name) ?? this.evaluate(object.module, init);
-      }
-      if (isShorthandPropertyAssignment(property) && property.name.text === name) {
-        return this.evaluate(object.module, property.name);
-      }
-      if (isMethodDeclaration(property) && property.name && propertyNameText(property.name) === name) {
-        return this.functionValue(object.module, property, name);
-      }
-      if (isSpreadAssignment(property)) {
-        const spread = this.member(this.evaluate(object.module, property.expression), name);
+    const key = declarationKey(object.module, object.node);
+    let properties = this.propertyPlans.get(key);
+    if (!properties) {
+      properties = propertyPlans(nodeAt(object.module, object.node));
+      this.propertyPlans.set(key, properties);
+    }
+    for (const property of properties) {
+      if (property.k === 'assign' && property.name === name) return this.evaluateInitialiser(object.module, property.init, name);
+      if (property.k === 'shorthand' && property.name === name) return this.evaluateRef(object.module, property.ref);
+      if (property.k === 'method' && property.name === name) return this.functionValue(object.module, property.ref, name);
+      if (property.k === 'spread') {
+        const spread = this.member(this.evaluateRef(object.module, property.ref), name);
         if (spread.k !== 'unknown') return spread;
       }
     }
     return UNKNOWN;
+  }
+
+  /** What evaluateDeclaration and wrappedFunction make of a named initialiser, from its plan. */
+  private evaluateInitialiser(module: ParsedModule, plan: InitialiserPlan, name: string): Value {
+    if (plan.k === 'function') return this.functionValue(module, plan.fn, name);
+    if (plan.k === 'wrapped') {
+      const result = this.evaluateRef(module, plan.call);
+      const isWrapper = result.k === 'function' || (result.k === 'external' && result.pkg !== '<global>');
+      if (isWrapper) return this.functionValue(module, plan.fn, name);
+    }
+    return this.evaluateRef(module, plan.init);
   }
 
   /** The module that defines a value, when a static reading can tell. */
@@ -677,7 +725,7 @@ export class Evaluator {
       case 'entity':
         return value.module ?? null;
       case 'module':
-        return this.byFile.get(value.file)?.path ?? null;
+        return this.modules.moduleFor(value.file)?.path ?? null;
       default:
         return null;
     }
@@ -686,7 +734,7 @@ export class Evaluator {
   /** The repo path of the internal module a specifier resolves to, or null. */
   resolveSpecifier(module: ParsedModule, specifier: string): string | null {
     const resolved = this.resolver.resolve(module.file, specifier);
-    return resolved.kind === 'internal' ? (this.byFile.get(resolved.file)?.path ?? null) : null;
+    return resolved.kind === 'internal' ? (this.modules.moduleFor(resolved.file)?.path ?? null) : null;
   }
 
   /** The value an import of `name` ('default', '*' or an export name) from `specifierNode` gives. */
@@ -727,7 +775,7 @@ export class Evaluator {
         return name === 'default' ? whole : this.member(whole, name);
       }
       if (name === 'default') return UNKNOWN;
-      const module = this.byFile.get(file);
+      const module = this.modules.moduleFor(file);
       if (!module) return UNKNOWN;
       for (const specifier of exports.stars) {
         const resolved = this.resolver.resolve(file, specifier);
@@ -746,7 +794,7 @@ export class Evaluator {
   exportsOf(file: string): ModuleExports {
     let exports = this.exportsCache.get(file);
     if (!exports) {
-      const module = this.byFile.get(file);
+      const module = this.modules.moduleFor(file);
       exports = module ? this.collectExports(module) : { named: new Map(), whole: null, stars: [] };
       this.exportsCache.set(file, exports);
     }
@@ -763,16 +811,8 @@ export class Evaluator {
     const stars: string[] = [];
     /** What an initialiser means as the value of `name` (see evaluateDeclaration and wrappedFunction). */
     const initialiserValue = (init: ts.Expression, name: string): (() => Value) => {
-      if (isArrowFunction(init) || isFunctionExpression(init)) {
-        const value = this.functionValue(module, init, name);
-        return () => value;
-      }
-      const ref = refOf(init);
-      if (!wrapperCall(init)) return () => this.evaluateRef(module, ref);
-      return () => {
-        const node = nodeAt(module, ref);
-        return this.wrappedFunction(module, node, name) ?? this.evaluate(module, node);
-      };
+      const plan = initialiserPlan(init);
+      return () => this.evaluateInitialiser(module, plan, name);
     };
     for (const statement of module.source.statements) {
       if (isExportDeclaration(statement)) {
@@ -889,6 +929,64 @@ export class Evaluator {
     this.scopeCache.set(scope, declarations);
     return declarations;
   }
+}
+
+/**
+ * What a function can return, in the order returnValue tries them: an arrow's expression body, or the expressions of
+ * its return statements in walk order (not those of nested functions and classes).
+ */
+function returnedExpressions(fn: ts.FunctionLikeDeclaration): Array<NodeRef<ts.Expression>> {
+  const body = fn.body;
+  if (!body) return [];
+  if (!isBlock(body)) return [refOf(body)];
+  const out: Array<NodeRef<ts.Expression>> = [];
+  const visit = (child: ts.Node): void => {
+    if (isFunctionLike(child) || isClassLike(child)) return;
+    if (isReturnStatement(child) && child.expression) {
+      out.push(refOf(child.expression));
+      return;
+    }
+    forEachChild(child, visit);
+  };
+  forEachChild(body, visit);
+  return out;
+}
+
+const NOTHING_RETURNED: Array<NodeRef<ts.Expression>> = [];
+
+/** How to evaluate an initialiser that gives a value a name (see initialiserPlan). */
+type InitialiserPlan =
+  | { k: 'function'; fn: NodeRef<ts.FunctionLikeDeclaration> }
+  | { k: 'value'; init: NodeRef<ts.Expression> }
+  | { k: 'wrapped'; init: NodeRef<ts.Expression>; call: NodeRef<ts.CallExpression>; fn: NodeRef<ts.FunctionLikeDeclaration> };
+
+/**
+ * An initialiser read once, while its tree is at hand: a function literal is that function, `wrapper(fn)` may be
+ * `fn` (see wrappedFunction), anything else is its value.
+ */
+function initialiserPlan(init: ts.Expression): InitialiserPlan {
+  if (isArrowFunction(init) || isFunctionExpression(init)) return { k: 'function', fn: refOf(init) };
+  const wrapper = wrapperCall(init);
+  if (!wrapper) return { k: 'value', init: refOf(init) };
+  return { k: 'wrapped', init: refOf(init), call: refOf(wrapper.call), fn: refOf(wrapper.fnArg as ts.FunctionLikeDeclaration) };
+}
+
+/** An object literal's properties as objectProperty reads them: last first. */
+type PropertyPlan =
+  | { k: 'assign'; name: string | null; init: InitialiserPlan }
+  | { k: 'shorthand'; name: string; ref: NodeRef<ts.Identifier> }
+  | { k: 'method'; name: string | null; ref: NodeRef<ts.MethodDeclaration> }
+  | { k: 'spread'; ref: NodeRef<ts.Expression> };
+
+function propertyPlans(object: ts.ObjectLiteralExpression): PropertyPlan[] {
+  const out: PropertyPlan[] = [];
+  for (const property of [...object.properties].reverse()) {
+    if (isPropertyAssignment(property)) out.push({ k: 'assign', name: propertyNameText(property.name), init: initialiserPlan(property.initializer) });
+    else if (isShorthandPropertyAssignment(property)) out.push({ k: 'shorthand', name: property.name.text, ref: refOf(property.name) });
+    else if (isMethodDeclaration(property)) out.push({ k: 'method', name: property.name ? propertyNameText(property.name) : null, ref: refOf(property) });
+    else if (isSpreadAssignment(property)) out.push({ k: 'spread', ref: refOf(property.expression) });
+  }
+  return out;
 }
 
 /** `wrapper(fn)` or `wrapper(fn, x)` with a function literal `fn`: the shape wrappedFunction looks at. */

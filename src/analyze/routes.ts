@@ -1,7 +1,7 @@
 import { ts } from 'ts-morph';
 import type { MountStep, Route, UnresolvedRoute } from '../model/analysis.js';
 import { compareStrings, sortBy } from '../util/compare.js';
-import { type Bindings, type Evaluator, type Value } from './evaluator.js';
+import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround } from './evaluator.js';
 import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
@@ -38,6 +38,24 @@ interface RouterEvent {
   bindings: Bindings;
 }
 
+/** A call `x.<method>(…)` with a router method (or listen), as read from its tree. */
+interface Registration {
+  call: NodeRef<ts.CallExpression>;
+  start: number;
+  method: string;
+  receiver: NodeRef<ts.Expression>;
+  loops: Loop[];
+  args: Array<{ ref: NodeRef<ts.Expression>; pathLike: boolean; routerLike: boolean }>;
+}
+
+/** Syntax of registration arguments, read from memory when it was recorded, else from the (re-parsed) tree. */
+interface ArgumentSyntax {
+  middlewareName: (module: ParsedModule, ref: NodeRef<ts.Expression>) => string;
+  arrayElements: (module: ParsedModule, ref: NodeRef<ts.Expression>) => Array<NodeRef<ts.Expression>>;
+  spreadTarget: (module: ParsedModule, ref: NodeRef<ts.Expression>) => NodeRef<ts.Expression>;
+  handlerSyntax: (module: ParsedModule, ref: NodeRef<ts.Expression>) => HandlerSyntax | null;
+}
+
 interface PendingParamEvent {
   paramKey: string;
   event: Omit<RouterEvent, 'order'>;
@@ -62,7 +80,16 @@ export class RouteTableBuilder {
   /** param key -> router ids or other param keys ("param:" prefix) */
   private readonly bindings = new Map<string, Set<string>>();
   private readonly bindingSites = new Map<string, OrderKey>();
+  /** The index in the project's file list of the module each binding site is in. */
+  private readonly bindingSiteFiles = new Map<string, number>();
   private readonly listenModules = new Set<string>();
+  private readonly registrations: Array<{ module: ParsedModule; fileIndex: number; registrations: Registration[] }> = [];
+  // Read from registrations' arguments while their trees are at hand (by declarationKey): middlewareName of calls
+  // and functions, the elements of arrays and what spreads spread.
+  private readonly middlewareNames = new Map<string, string>();
+  private readonly arrayElements = new Map<string, Array<NodeRef<ts.Expression>>>();
+  private readonly spreadTargets = new Map<string, NodeRef<ts.Expression>>();
+  private readonly handlerSyntax = new Map<string, HandlerSyntax>();
 
   constructor(private readonly evaluator: Evaluator) {}
 
@@ -74,28 +101,27 @@ export class RouteTableBuilder {
   }
 
   /**
-   * Records the registrations a module makes and the routers it passes to functions. `calls`: the module's call
-   * expressions in walk order, from the tree at hand; nothing kept refers to them.
+   * Reads a module's calls while its tree is at hand (`calls`: its call expressions in walk order). A router passed
+   * to a function binds that function's parameter now; registrations (`x.get(…)`, `x.use(…)`) are kept as plain
+   * data and read in `build`, once every module has been read, because the loops around them may need every call
+   * site of the program (see Evaluator.callSiteArguments).
    */
-  inspect(module: ParsedModule, calls: Iterable<ts.Node>): void {
-    const { evaluator, routers, pending, bindings, bindingSites, listenModules } = this;
-    const inspectCall = (module: ParsedModule, call: ts.CallExpression) => {
+  summarize(module: ParsedModule, calls: Iterable<ts.Node>, fileIndex: number): void {
+    const { evaluator } = this;
+    const registrations: Registration[] = [];
+    for (const call of calls) {
+      if (!isCallExpression(call)) continue;
       const callee = call.expression;
       if (isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
         if (ROUTER_CALLS.has(method) || method === 'listen') {
-          for (const bindings of evaluator.loopBindings(module, call)) {
-            const target = evaluator.evaluateWith(module, callee.expression, bindings);
-            if (method === 'listen') {
-              if (target.k === 'router') listenModules.add(module.path);
-              continue;
-            }
-            const event = toEvent(module, call, method, target, bindings);
-            if (!event) continue;
-            const order: OrderKey = [module.path, call.getStart(module.source), 0];
-            if (event.target.k === 'router') this.addEvent(event.target, { ...event.event, order });
-            else pending.push({ paramKey: paramKey(event.target), event: event.event });
-          }
+          const args = call.arguments.map((a) => ({ ref: refOf(a), pathLike: isPathLike(a), routerLike: looksLikeRouter(module, refOf(a)) }));
+          const loops = loopsAround(module, call);
+          // Evaluated now, while the tree is here, so that reading the registration later finds them cached.
+          for (const loop of loops) evaluator.evaluateRef(module, loop.iterated);
+          evaluator.evaluate(module, callee.expression);
+          for (const arg of call.arguments) this.recordArgument(module, arg);
+          registrations.push({ call: refOf(call), start: call.getStart(module.source), method, receiver: refOf(callee.expression), loops, args });
         }
       }
       // A function called with a router (or with a parameter that may be one) binds its parameter to it.
@@ -107,21 +133,89 @@ export class RouteTableBuilder {
             args.forEach((arg, index) => {
               if (arg?.k !== 'router' && arg?.k !== 'param') return;
               const key = `${fn.id}#${index}`;
-              const set = bindings.get(key) ?? new Set();
+              const set = this.bindings.get(key) ?? new Set();
               set.add(arg.k === 'router' ? arg.id : `param:${paramKey(arg)}`);
-              if (arg.k === 'router') routers.set(arg.id, arg);
-              bindings.set(key, set);
-              bindingSites.set(key, [module.path, call.getStart(module.source), 0]);
+              if (arg.k === 'router') this.routers.set(arg.id, arg);
+              this.bindings.set(key, set);
+              // The last call in file order (then walk order) gives the site, whatever the order modules come in.
+              if ((this.bindingSiteFiles.get(key) ?? -1) <= fileIndex) {
+                this.bindingSites.set(key, [module.path, call.getStart(module.source), 0]);
+                this.bindingSiteFiles.set(key, fileIndex);
+              }
             });
           }
         }
+        // The call index (Evaluator.callSiteArguments) evaluates every callee and may evaluate any argument.
+        evaluator.evaluate(module, callee);
+        for (const arg of call.arguments) evaluator.evaluate(module, arg);
       }
-    };
-    for (const call of calls) if (isCallExpression(call)) inspectCall(module, call);
+    }
+    if (registrations.length > 0) this.registrations.push({ module, fileIndex, registrations });
+  }
+
+  /** What the route table needs of a registration's argument later, taken while its tree is at hand. */
+  private recordArgument(module: ParsedModule, node: ts.Expression): void {
+    const key = declarationKey(module, node);
+    if (isArrayLiteralExpression(node)) {
+      const elements = node.elements.filter((e): e is ts.Expression => !isOmittedExpression(e));
+      this.arrayElements.set(key, elements.map(refOf));
+      for (const element of elements) this.recordArgument(module, element);
+    } else if (isSpreadElement(node)) {
+      this.spreadTargets.set(key, refOf(node.expression));
+      this.recordArgument(module, node.expression);
+    } else if (isCallExpression(node) || isFunctionExpression(node) || isArrowFunction(node)) {
+      this.middlewareNames.set(key, middlewareNameOf(module, node));
+      this.handlerSyntax.set(key, handlerSyntaxOf(module, node)!);
+      if (isCallExpression(node)) {
+        const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
+        if (wrapped) this.recordArgument(module, wrapped);
+      }
+    }
+  }
+
+  /** The registrations of every module, in file order and walk order, as the route table reads them. */
+  private readRegistrations(): void {
+    const { evaluator, pending, listenModules } = this;
+    const byFile = [...this.registrations].sort((a, b) => a.fileIndex - b.fileIndex);
+    for (const { module, registrations } of byFile) {
+      for (const registration of registrations) {
+        const { method } = registration;
+        for (const bindings of evaluator.bindingsOf(module, registration.loops)) {
+          const target = evaluator.evaluateRefWith(module, registration.receiver, bindings);
+          if (method === 'listen') {
+            if (target.k === 'router') listenModules.add(module.path);
+            continue;
+          }
+          const event = toEvent(module, registration, target, bindings);
+          if (!event) continue;
+          const order: OrderKey = [module.path, registration.start, 0];
+          if (event.target.k === 'router') this.addEvent(event.target, { ...event.event, order });
+          else pending.push({ paramKey: paramKey(event.target), event: event.event });
+        }
+      }
+    }
   }
 
   build(entryFile: string | null): RouteTable {
-    return buildTable(this.evaluator, this.routers, this.events, this.pending, this.bindings, this.bindingSites, this.listenModules, entryFile);
+    this.readRegistrations();
+    const names = this.middlewareNames;
+    const middlewareName = (module: ParsedModule, ref: NodeRef<ts.Expression>): string =>
+      names.get(declarationKey(module, ref)) ??
+      (ref.kind === SyntaxKind.CallExpression || ref.kind === SyntaxKind.FunctionExpression || ref.kind === SyntaxKind.ArrowFunction
+        ? middlewareNameOf(module, nodeAt(module, ref))
+        : middlewareNameOf(module, ref));
+    const syntax: ArgumentSyntax = {
+      middlewareName,
+      arrayElements: (module, ref) =>
+        this.arrayElements.get(declarationKey(module, ref)) ??
+        nodeAt(module, ref as NodeRef<ts.ArrayLiteralExpression>).elements.filter((e): e is ts.Expression => !isOmittedExpression(e)).map(refOf),
+      handlerSyntax: (module, ref) => {
+        if (ref.kind !== SyntaxKind.ArrowFunction && ref.kind !== SyntaxKind.FunctionExpression && ref.kind !== SyntaxKind.CallExpression) return null;
+        return this.handlerSyntax.get(declarationKey(module, ref)) ?? handlerSyntaxOf(module, nodeAt(module, ref));
+      },
+      spreadTarget: (module, ref) => this.spreadTargets.get(declarationKey(module, ref)) ?? refOf(nodeAt(module, ref as NodeRef<ts.SpreadElement>).expression),
+    };
+    return buildTable(this.evaluator, this.routers, this.events, this.pending, this.bindings, this.bindingSites, this.listenModules, syntax, entryFile);
   }
 }
 
@@ -133,8 +227,10 @@ function buildTable(
   bindings: Map<string, Set<string>>,
   bindingSites: Map<string, OrderKey>,
   listenModules: Set<string>,
+  syntax: ArgumentSyntax,
   entryFile: string | null,
 ): RouteTable {
+  const { middlewareName } = syntax;
   const unresolved: UnresolvedRoute[] = [];
   const addEvent = (router: RouterValue, event: RouterEvent) => {
     routers.set(router.id, router);
@@ -169,7 +265,7 @@ function buildTable(
   for (const list of events.values()) {
     for (const event of list) {
       if (event.kind !== 'use') continue;
-      for (const arg of flattenArgs(event.module, event.args, evaluator, event.bindings)) {
+      for (const arg of flattenArgs(event.module, event.args, evaluator, syntax, event.bindings)) {
         const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
         if (value.k === 'router') mounted.add(value.id);
       }
@@ -204,7 +300,7 @@ function buildTable(
         });
         continue;
       }
-      const args = flattenArgs(event.module, event.args, evaluator, event.bindings);
+      const args = flattenArgs(event.module, event.args, evaluator, syntax, event.bindings);
       if (event.kind === 'use') {
         const before: string[] = [];
         for (const arg of args) {
@@ -242,7 +338,7 @@ function buildTable(
           localPath: localPath === '' ? '/' : localPath,
           file: event.module.path,
           line: lineOfRef(event.module, event.call),
-          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, handlerArg.bindings),
+          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, syntax, handlerArg.bindings),
           middleware: [...inherited, ...applicable, ...middleware],
           mounts,
           origin,
@@ -282,37 +378,36 @@ function buildTable(
 
 function toEvent(
   module: ParsedModule,
-  call: ts.CallExpression,
-  method: string,
+  registration: Registration,
   target: Value,
   bindings: Bindings,
 ): { target: RouterValue | (Value & { k: 'param' }); event: Omit<RouterEvent, 'order'> } | null {
-  const args = [...call.arguments];
-  const callRef = refOf(call);
+  const { method, args } = registration;
+  const call = registration.call;
+  const refs = args.map((a) => a.ref);
   if (target.k === 'route-chain') {
     if (!HTTP_METHODS.has(method) || args.length === 0) return null;
     return {
       target: target.router,
-      event: { kind: 'route', method: method.toUpperCase(), module, call: callRef, pathNode: target.paths, args: args.map(refOf), bindings },
+      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args: refs, bindings },
     };
   }
   if (target.k !== 'router' && target.k !== 'param') return null;
   if (method === 'param') return null;
   if (method === 'use') {
     if (args.length === 0) return null;
-    const first = args[0]!;
-    const hasPath = isPathLike(first);
+    const hasPath = args[0]!.pathLike;
     // `passport.use(strategy)` on a parameter is not a mount: a mount has a path or something router-like.
-    if (target.k === 'param' && !hasPath && !args.some((a) => looksLikeRouter(module, refOf(a)))) return null;
+    if (target.k === 'param' && !hasPath && !args.some((a) => a.routerLike)) return null;
     return {
       target,
-      event: { kind: 'use', method: 'USE', module, call: callRef, pathNode: hasPath ? refOf(first) : undefined, args: (hasPath ? args.slice(1) : args).map(refOf), bindings },
+      event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? refs[0] : undefined, args: hasPath ? refs.slice(1) : refs, bindings },
     };
   }
   // app.get('setting') reads a setting; a route needs a path and at least one handler.
   if (args.length < 2) return null;
-  if (target.k === 'param' && !isPathLike(args[0]!)) return null;
-  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call: callRef, pathNode: refOf(args[0]!), args: args.slice(1).map(refOf), bindings } };
+  if (target.k === 'param' && !args[0]!.pathLike) return null;
+  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: refs[0], args: refs.slice(1), bindings } };
 }
 
 function isPathLike(node: ts.Expression): boolean {
@@ -371,22 +466,21 @@ interface ArgRef {
 }
 
 /** Middleware arrays (inline or held in a constant) count as their elements, in order. */
-function flattenArgs(module: ParsedModule, args: Array<NodeRef<ts.Expression>>, evaluator: Evaluator, bindings: Bindings, depth = 0): ArgRef[] {
+function flattenArgs(module: ParsedModule, args: Array<NodeRef<ts.Expression>>, evaluator: Evaluator, syntax: ArgumentSyntax, bindings: Bindings, depth = 0): ArgRef[] {
   const out: ArgRef[] = [];
   for (const arg of args) {
     if (arg.kind === SyntaxKind.ArrayLiteralExpression) {
-      const elements = nodeAt(module, arg as NodeRef<ts.ArrayLiteralExpression>).elements.filter((e): e is ts.Expression => !isOmittedExpression(e));
-      out.push(...flattenArgs(module, elements.map(refOf), evaluator, bindings, depth + 1));
+      out.push(...flattenArgs(module, syntax.arrayElements(module, arg), evaluator, syntax, bindings, depth + 1));
       continue;
     }
     if (arg.kind === SyntaxKind.SpreadElement) {
-      out.push(...flattenArgs(module, [refOf(nodeAt(module, arg as NodeRef<ts.SpreadElement>).expression)], evaluator, bindings, depth + 1));
+      out.push(...flattenArgs(module, [syntax.spreadTarget(module, arg)], evaluator, syntax, bindings, depth + 1));
       continue;
     }
     if (arg.kind === SyntaxKind.Identifier && depth < 4) {
       const value = evaluator.evaluateRefWith(module, arg, bindings);
       if (value.k === 'array') {
-        out.push(...flattenArgs(value.module, value.items, evaluator, new Map(), depth + 1));
+        out.push(...flattenArgs(value.module, value.items, evaluator, syntax, new Map(), depth + 1));
         continue;
       }
     }
@@ -427,34 +521,43 @@ function looksLikeRouter(module: ParsedModule, ref: NodeRef<ts.Expression>): boo
   return /rout|api|controller|app/i.test(textOf(module, ref)) && ref.kind !== SyntaxKind.CallExpression;
 }
 
-function middlewareName(module: ParsedModule, ref: NodeRef<ts.Expression>): string {
-  if (ref.kind === SyntaxKind.Identifier || ref.kind === SyntaxKind.PropertyAccessExpression) return textOf(module, ref);
-  if (ref.kind !== SyntaxKind.CallExpression && ref.kind !== SyntaxKind.FunctionExpression && ref.kind !== SyntaxKind.ArrowFunction) return '<inline>';
-  const node = nodeAt(module, ref);
-  if (isCallExpression(node)) return node.expression.getText(module.source);
-  if ((isFunctionExpression(node) || isArrowFunction(node)) && node.name) return node.name.getText(module.source);
+/** How a middleware argument is named in the route table: its text, the function a call makes it with, or its name. */
+function middlewareNameOf(module: ParsedModule, node: ts.Expression | NodeRef<ts.Expression>): string {
+  if (node.kind === SyntaxKind.Identifier || node.kind === SyntaxKind.PropertyAccessExpression) return textOf(module, node);
+  const expression = node as ts.Expression;
+  if (isCallExpression(expression)) return expression.expression.getText(module.source);
+  if ((isFunctionExpression(expression) || isArrowFunction(expression)) && expression.name) return expression.name.getText(module.source);
   return '<inline>';
 }
 
-function describeHandler(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, bindings: Bindings): Route['handler'] {
-  const node = ref.kind === SyntaxKind.ArrowFunction || ref.kind === SyntaxKind.FunctionExpression || ref.kind === SyntaxKind.CallExpression ? nodeAt(module, ref) : null;
-  if (node && (isArrowFunction(node) || isFunctionExpression(node))) {
-    return { module: module.path, name: node.name?.text ?? null, line: lineOf(module, node) };
-  }
-  if (node && isCallExpression(node)) {
+function describeHandler(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, syntax: ArgumentSyntax, bindings: Bindings): Route['handler'] {
+  const handler = syntax.handlerSyntax(module, ref);
+  if (handler?.k === 'function') return { module: module.path, name: handler.name, line: handler.line };
+  if (handler?.k === 'call') {
     // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
-    const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
-    if (wrapped) return describeHandler(module, refOf(wrapped), evaluator, bindings);
-    const made = evaluator.evaluate(module, node.expression);
+    if (handler.wrapped) return describeHandler(module, handler.wrapped, evaluator, syntax, bindings);
+    const made = evaluator.evaluateRef(module, handler.callee);
     if (made.k === 'function') {
       const returned = evaluator.returnValue(made);
       if (returned.k === 'function') return functionHandler(returned, evaluator);
     }
-    return { module: module.path, name: node.expression.getText(module.source), line: null };
+    return { module: module.path, name: handler.calleeText, line: null };
   }
   const value = evaluator.evaluateRefWith(module, ref, bindings);
   if (value.k === 'function') return functionHandler(value, evaluator);
   return { module: module.path, name: textOf(module, ref), line: null };
+}
+
+type HandlerSyntax =
+  | { k: 'function'; name: string | null; line: number }
+  | { k: 'call'; wrapped: NodeRef<ts.Expression> | null; callee: NodeRef<ts.Expression>; calleeText: string };
+
+/** What describeHandler reads of a function literal or call, or null for any other expression. */
+function handlerSyntaxOf(module: ParsedModule, node: ts.Expression): HandlerSyntax | null {
+  if (isArrowFunction(node) || isFunctionExpression(node)) return { k: 'function', name: node.name?.text ?? null, line: lineOf(module, node) };
+  if (!isCallExpression(node)) return null;
+  const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
+  return { k: 'call', wrapped: wrapped ? refOf(wrapped) : null, callee: refOf(node.expression), calleeText: node.expression.getText(module.source) };
 }
 
 function functionHandler(value: Value & { k: 'function' }, _evaluator: Evaluator): Route['handler'] {
