@@ -14,7 +14,7 @@ const { forEachChild, getDecorators, isArrayBindingPattern, isArrayLiteralExpres
   isNewExpression, isNonNullExpression, isNumericLiteral, isObjectBindingPattern, isObjectLiteralExpression,
   isOmittedExpression, isParameter, isParenthesizedExpression, isPrivateIdentifier, isPropertyAccessExpression,
   isPropertyAssignment, isPropertyDeclaration, isReturnStatement, isSatisfiesExpression,
-  isShorthandPropertyAssignment, isSourceFile, isSpreadAssignment, isSpreadElement, isStringLiteral,
+  isShorthandPropertyAssignment, isSourceFile, isSpreadAssignment, isStringLiteral,
   isTemplateExpression, isTypeAssertionExpression, isVariableDeclaration, isVariableDeclarationList,
   isVariableStatement, SyntaxKind } = ts;
 
@@ -236,14 +236,9 @@ export class Evaluator {
   }
 
   /**
-   * For a node inside `xs.forEach((x) => …)`, `xs.map(…)` or `for (const x of xs)` where `xs` is a known
-   * array: one set of bindings per element. A single empty set when the node is in no such loop.
+   * For a node inside loops (see loopsAround) over known arrays: one set of bindings per combination of elements.
+   * A single empty set when the node is in no such loop.
    */
-  loopBindings(module: ParsedModule, node: ts.Node): Bindings[] {
-    return this.bindingsOf(module, loopsAround(module, node));
-  }
-
-  /** loopBindings from the loops found around a node while its tree was at hand. */
   bindingsOf(module: ParsedModule, loops: readonly Loop[]): Bindings[] {
     let sets: Bindings[] = [new Map()];
     for (const loop of loops) {

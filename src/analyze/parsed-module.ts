@@ -92,8 +92,6 @@ export class TreeCache {
   private readonly trees = new Map<ParsedModule, ts.SourceFile>();
   private lastModule: ParsedModule | null = null;
   private lastTree: ts.SourceFile | null = null;
-  /** Trees parsed again after being dropped (for measurements). */
-  reparsed = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -106,7 +104,6 @@ export class TreeCache {
       this.trees.set(module, tree);
     } else {
       tree = parseSource(module.file, module.text);
-      this.reparsed += 1;
       this.add(module, tree);
     }
     this.lastModule = module;
