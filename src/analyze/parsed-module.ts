@@ -158,17 +158,18 @@ export function nodeAt<T extends ts.Node>(module: ParsedModule, ref: NodeRef<T>)
 
 /** Where a node's first token starts, as node.getStart() gives it, without its tree. */
 export function startOf(module: ParsedModule, ref: NodeRef): number {
-  return skipTrivia(module.text, ref.pos);
+  // An empty node (an array hole) starts where it is, trivia and all, as the compiler has it.
+  return ref.pos === ref.end ? ref.pos : skipTrivia(module.text, ref.pos);
 }
 
 /** The source text of a node, as node.getText() gives it. */
 export function textOf(module: ParsedModule, ref: NodeRef): string {
-  return module.text.slice(skipTrivia(module.text, ref.pos), ref.end);
+  return module.text.slice(startOf(module, ref), ref.end);
 }
 
 /** The line a node starts on, as lineOf gives it, without its tree. */
 export function lineOfRef(module: ParsedModule, ref: NodeRef): number {
-  return module.positionAt(skipTrivia(module.text, ref.pos)).line;
+  return module.positionAt(startOf(module, ref)).line;
 }
 
 export function lineOf(module: ParsedModule, node: ts.Node): number {
