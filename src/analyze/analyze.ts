@@ -16,17 +16,17 @@ import { findCycles } from '../graph/cycles.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { toRepoPath } from '../util/paths.js';
-import { Evaluator, type Value } from './evaluator.js';
-import { type EntityAccess, type EntityDefinition, SQL_CLIENTS, extractFacts } from './facts.js';
+import { Evaluator, type ModuleLookup, type Value, declarationKey } from './evaluator.js';
+import { type EntityAccess, type EntityDefinition, type ModuleFacts, SQL_CLIENTS, extractFacts } from './facts.js';
 import { readCoChange } from './git.js';
-import { extractImports } from './imports.js';
+import { type ModuleImports, extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, discoverProject } from './project.js';
-import { type ParsedModule, hasModifier, lineOf, scriptKindFor } from './parsed-module.js';
+import { type CallSite, ParsedModule, TreeCache, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf } from './parsed-module.js';
 import { ModuleResolver } from './resolver.js';
-import { buildRouteTable } from './routes.js';
+import { RouteTableBuilder } from './routes.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
-const { createSourceFile, flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration,
+const { flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration, isNewExpression,
   isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = ts;
 
 export interface AnalyzeOptions {
@@ -61,25 +61,60 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const root = layout.root;
   const resolver = new ModuleResolver(layout);
   const diagnostics: Diagnostic[] = [];
-  const modules: ParsedModule[] = [];
-  layout.files.forEach((file, index) => {
-    const parsed = parseModule(root, file, diagnostics);
-    if (parsed) modules.push(parsed);
-    options.onProgress?.(index + 1, layout.files.length);
-  });
+  const trees = new TreeCache(LIVE_TREES);
+  const texts = new Map<string, string | null>();
+  for (const file of layout.files) texts.set(file, readSource(root, file, diagnostics));
+  const program = new Program(root, layout.files, texts, diagnostics, trees);
+  const fileIndex = new Map(layout.files.map((file, index) => [file, index]));
 
   let entryFile: string | null = null;
   if (options.entry) {
     const absolute = path.resolve(root, options.entry);
     entryFile = toRepoPath(root, absolute);
-    if (!modules.some((m) => m.path === entryFile)) {
+    const entry = layout.files.find((file) => toRepoPath(root, file) === entryFile);
+    if (entry === undefined || !program.moduleFor(entry)) {
       throw new UserError('DEC-011', `--entry ${options.entry}: not a source file of ${root}`, {
         hint: 'Give the path, relative to the project folder, of the file that calls express().',
       });
     }
   }
 
-  const evaluator = new Evaluator(modules, resolver);
+  const evaluator = new Evaluator(program, resolver);
+  // Export lists are read from the tree that is parsed anyway, not from a second parse when first asked for.
+  program.onParsed = (module) => evaluator.exportsOf(module.file);
+  const routes = new RouteTableBuilder(evaluator);
+  const readsSql = SQL_CLIENTS.some((pkg) => pkg in layout.dependencies);
+  const signatures: Signatures = new Map();
+
+  // Each module is read completely while its tree is alive: afterwards only plain data and NodeRefs remain, and
+  // the tree is dropped when newer ones push it out of the cache. What each gives is kept by file and gathered
+  // in file order below, so the result does not depend on the order of reading.
+  const read = new Map<string, { module: ParsedModule; imports: ModuleImports; facts: ModuleFacts; info: ModuleInfo }>();
+  const order = dependenciesFirst(layout.files, texts, resolver);
+  order.forEach((file, index) => {
+    const module = program.moduleFor(file);
+    options.onProgress?.(index + 1, layout.files.length);
+    if (!module) return;
+    const source = module.source;
+    const imports = extractImports(module, root, resolver);
+    const facts = extractFacts(module, evaluator, { readsSql });
+    const info: ModuleInfo = {
+      path: module.path,
+      language: module.language,
+      format: imports.format,
+      bytes: Buffer.byteLength(module.text),
+      loc: countLines(module.text),
+      externals: uniqueSorted(imports.externals),
+      builtins: uniqueSorted(imports.builtins),
+      exports: describeExports(module, evaluator, signatures),
+    };
+    const { calls, returns } = walkModule(source);
+    evaluator.rememberReturns(module, returns);
+    routes.summarize(module, calls, fileIndex.get(file)!);
+    read.set(file, { module, imports, facts, info });
+  });
+
+  const modules: ParsedModule[] = [];
   const moduleInfos: ModuleInfo[] = [];
   const edges: ImportEdge[] = [];
   const unresolvedImports: UnresolvedImport[] = [];
@@ -88,34 +123,27 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
   const envAccesses: Array<{ name: string; module: string; line: number }> = [];
   const hazards: Analysis['hazards'] = [];
   const externalsSeen = new Map<string, string>();
-  const readsSql = SQL_CLIENTS.some((pkg) => pkg in layout.dependencies);
-
-  for (const module of modules) {
-    const imports = extractImports(module, root, resolver);
+  for (const file of layout.files) {
+    const entry = read.get(file);
+    if (!entry) continue;
+    const { module, imports, facts, info } = entry;
+    modules.push(module);
     edges.push(...imports.edges);
     unresolvedImports.push(...imports.unresolved);
     for (const pkg of imports.externals) if (!externalsSeen.has(pkg)) externalsSeen.set(pkg, module.path);
-    const facts = extractFacts(module, evaluator, { readsSql });
     definitions.push(...facts.definitions);
     accesses.push(...facts.accesses);
     envAccesses.push(...facts.env);
     hazards.push(...facts.hazards);
-    moduleInfos.push({
-      path: module.path,
-      language: module.language,
-      format: imports.format,
-      bytes: Buffer.byteLength(module.text),
-      loc: countLines(module.text),
-      externals: uniqueSorted(imports.externals),
-      builtins: uniqueSorted(imports.builtins),
-      exports: describeExports(module, evaluator),
-    });
+    moduleInfos.push(info);
   }
+  read.clear();
 
   if (!externalsSeen.has('express')) throw noExpressError(root, externalsSeen, layout.dependencies);
 
   seeThroughBarrels(edges, modules, evaluator);
-  const table = buildRouteTable(modules, evaluator, entryFile);
+  const table = routes.build(entryFile);
+  trees.clear();
   const runtimeEdges = edges.filter((e) => !e.typeOnly);
   const cycles = findCycles(
     moduleInfos.map((m) => m.path),
@@ -151,6 +179,93 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
 }
 
 /**
+ * How many syntax trees stay alive. A module's own passes need only its tree; values that lead into other modules
+ * (an imported router, a controller's handlers) need theirs, mostly soon after and close by, so recently used
+ * trees are kept and an older one is parsed again when asked for.
+ */
+const LIVE_TREES = 8;
+
+/** The project's modules, parsed in file order or earlier when a value leads into one (see ModuleLookup). */
+class Program implements ModuleLookup {
+  private readonly parsed = new Map<string, ParsedModule | null>();
+  /** Called with each module as soon as it is parsed, while its tree is certainly alive. */
+  onParsed: ((module: ParsedModule) => void) | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly fileList: string[],
+    /** The text of every file that could be read (see readSource). */
+    private readonly texts: Map<string, string | null>,
+    private readonly diagnostics: Diagnostic[],
+    private readonly trees: TreeCache,
+  ) {}
+
+  moduleFor(file: string): ParsedModule | undefined {
+    let module = this.parsed.get(file);
+    if (module === undefined) {
+      const text = this.texts.get(file);
+      if (text === undefined || text === null) return undefined;
+      const result = parseModule(this.root, file, text, this.diagnostics, this.trees);
+      module = result?.module ?? null;
+      if (result) this.trees.add(result.module, result.source);
+      this.parsed.set(file, module);
+      if (module) this.onParsed?.(module);
+    }
+    return module ?? undefined;
+  }
+
+  *all(): Iterable<ParsedModule> {
+    for (const file of this.fileList) {
+      const module = this.moduleFor(file);
+      if (module) yield module;
+    }
+  }
+}
+
+/** Import, export … from, require() and import() specifiers, found in the text without parsing it. */
+const SPECIFIER = /(?:\bfrom|\bimport|\brequire\s*\()\s*\(?\s*['"]([^'"\n]+)['"]/g;
+
+/**
+ * The files in the order their modules are read: each after the modules it imports, as far as cycles allow, so
+ * that a value that leads into another module mostly finds that module read (its values cached, its tree no
+ * longer needed). Found from the text (see SPECIFIER): only the speed depends on it, not what is found.
+ */
+function dependenciesFirst(files: string[], texts: Map<string, string | null>, resolver: ModuleResolver): string[] {
+  const dependencies = (file: string): string[] => {
+    const text = texts.get(file);
+    if (!text) return [];
+    const out: string[] = [];
+    for (const match of text.matchAll(SPECIFIER)) {
+      const resolved = resolver.resolve(file, match[1]!);
+      if (resolved.kind === 'internal' && texts.has(resolved.file)) out.push(resolved.file);
+    }
+    return out;
+  };
+  const order: string[] = [];
+  const visited = new Set<string>();
+  // Depth first, without recursion: import chains can be thousands of modules long.
+  for (const start of files) {
+    if (visited.has(start)) continue;
+    visited.add(start);
+    const stack: Array<{ file: string; next: string[]; index: number }> = [{ file: start, next: dependencies(start), index: 0 }];
+    while (stack.length > 0) {
+      const top = stack.at(-1)!;
+      if (top.index < top.next.length) {
+        const file = top.next[top.index++]!;
+        if (!visited.has(file)) {
+          visited.add(file);
+          stack.push({ file, next: dependencies(file), index: 0 });
+        }
+      } else {
+        order.push(top.file);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+/**
  * Replicas only run what the server loads: hazards in scripts and tools that no entry reaches (a `bin/`
  * scaffolder, a seed script) are not scale-out hazards. Without a known entry every hazard is kept.
  */
@@ -171,10 +286,10 @@ function hazardsInServer(hazards: Analysis['hazards'], entries: string[], edges:
   return hazards.filter((h) => reached.has(h.file));
 }
 
-function parseModule(root: string, file: string, diagnostics: Diagnostic[]): ParsedModule | null {
-  const repoPath = toRepoPath(root, file);
-  const skip = (code: string, message: string, line = 1, column = 1) => {
-    diagnostics.push({ file: repoPath, line, column, code, message });
+/** A source file's text, or null (and a diagnostic) when it is too large, unreadable, binary or not UTF-8. */
+function readSource(root: string, file: string, diagnostics: Diagnostic[]): string | null {
+  const skip = (code: string, message: string) => {
+    diagnostics.push({ file: toRepoPath(root, file), line: 1, column: 1, code, message });
     return null;
   };
   let bytes: Buffer;
@@ -194,9 +309,18 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
   } catch {
     return skip('encoding', 'skipped: not valid UTF-8');
   }
+  return text;
+}
+
+function parseModule(root: string, file: string, text: string, diagnostics: Diagnostic[], trees: TreeCache): { module: ParsedModule; source: ts.SourceFile } | null {
+  const repoPath = toRepoPath(root, file);
+  const skip = (code: string, message: string, line = 1, column = 1) => {
+    diagnostics.push({ file: repoPath, line, column, code, message });
+    return null;
+  };
   let source: ts.SourceFile;
   try {
-    source = createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+    source = parseSource(file, text);
   } catch (error) {
     // The compiler's parser is recursive: thousands of nested brackets overflow the stack.
     if (error instanceof RangeError) return skip('too-deep', 'skipped: nested too deeply to parse (generated code?)');
@@ -214,7 +338,43 @@ function parseModule(root: string, file: string, diagnostics: Diagnostic[]): Par
     const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
     return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
   }
-  return { file, path: repoPath, text, source, language: /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', calls };
+  const sites: CallSite[] = [];
+  for (const call of calls) {
+    if ((call.arguments?.length ?? 0) === 0) continue;
+    sites.push({ isNew: isNewExpression(call), callee: refOf(call.expression), args: call.arguments!.map(refOf) });
+  }
+  const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', sites, trees);
+  return { module, source };
+}
+
+/** The calls and `new` expressions of a tree in walk order (its depth was checked when it was first parsed). */
+/**
+ * The calls and `new` expressions of a tree in walk order, and what each function returns (see
+ * Evaluator.rememberReturns). Its depth was checked when it was first parsed.
+ */
+function walkModule(source: ts.SourceFile): { calls: Array<ts.CallExpression | ts.NewExpression>; returns: Map<ts.FunctionLikeDeclaration, ts.Expression[]> } {
+  const calls: Array<ts.CallExpression | ts.NewExpression> = [];
+  const returns = new Map<ts.FunctionLikeDeclaration, ts.Expression[]>();
+  let enclosing: ts.FunctionLikeDeclaration | null = null;
+  const visit = (node: ts.Node): void => {
+    const kind = node.kind;
+    if (kind === SyntaxKind.CallExpression || kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
+    if (kind === SyntaxKind.ReturnStatement && enclosing !== null) {
+      const expression = (node as ts.ReturnStatement).expression;
+      if (expression) returns.get(enclosing)!.push(expression);
+    }
+    if (isFunctionLike(node)) {
+      const outer = enclosing;
+      enclosing = node;
+      returns.set(node, node.body && node.body.kind !== SyntaxKind.Block ? [node.body as ts.Expression] : []);
+      forEachChild(node, visit);
+      enclosing = outer;
+    } else {
+      forEachChild(node, visit);
+    }
+  };
+  forEachChild(source, visit);
+  return { calls, returns };
 }
 
 /**
@@ -361,15 +521,21 @@ function buildEnv(reads: Array<{ name: string; module: string; line: number }>):
 const UNSERIALISABLE_TYPE = /=>|\bFunction\b|\bMap<|\bSet<|\bWeakMap\b|\bRequest\b|\bResponse\b|\bNextFunction\b|\bStream\b|\bBuffer\b|\bPromise<|\bSymbol\b|\bsymbol\b|\bReadable\b|\bSocket\b/;
 const CALLBACK_NAME = /^(cb|callback|next|done|fn|handler|listener|onSuccess|onError|req|res)$/;
 
-function describeExports(module: ParsedModule, evaluator: Evaluator): ExportedSymbol[] {
+/**
+ * What describeValue reads of an exported function, by declarationKey: read in the module that defines it and
+ * reused where it is re-exported, without that module's tree.
+ */
+type Signatures = Map<string, Pick<ExportedSymbol, 'line' | 'async' | 'params' | 'serializable'>>;
+
+function describeExports(module: ParsedModule, evaluator: Evaluator, signatures: Signatures): ExportedSymbol[] {
   const out: ExportedSymbol[] = [];
   const exports = evaluator.exportsOf(module.file);
-  const add = (name: string, value: Value, fallbackLine: number) => out.push(describeValue(module, name, value, fallbackLine));
+  const add = (name: string, value: Value, fallbackLine: number) => out.push(describeValue(module, name, value, fallbackLine, signatures));
   for (const [name, get] of exports.named) add(name, get(), 1);
   if (exports.whole) {
     const whole = exports.whole();
     if (whole.k === 'object') {
-      for (const property of whole.node.properties) {
+      for (const property of nodeAt(whole.module, whole.node).properties) {
         const name = property.name && (isIdentifier(property.name) || isStringLiteral(property.name)) ? property.name.text : null;
         if (name && !exports.named.has(name)) add(name, evaluator.member(whole, name), lineOf(whole.module, property));
       }
@@ -385,23 +551,22 @@ function describeExports(module: ParsedModule, evaluator: Evaluator): ExportedSy
   return sortBy(out, (e) => e.name);
 }
 
-function describeValue(module: ParsedModule, name: string, value: Value, fallbackLine: number): ExportedSymbol {
+function describeValue(module: ParsedModule, name: string, value: Value, fallbackLine: number, signatures: Signatures): ExportedSymbol {
   const base = { name, line: fallbackLine, async: false, params: [] as ExportedSymbol['params'], serializable: true };
   switch (value.k) {
     case 'function': {
-      const node = value.node;
-      const params = node.parameters.map((p) => ({
-        name: p.name.getText(value.module.source),
-        type: p.type ? p.type.getText(value.module.source) : null,
-      }));
-      const isAsync = hasModifier(node, SyntaxKind.AsyncKeyword) || (node.type !== undefined && /^Promise</.test(node.type.getText(value.module.source)));
-      const serializable = params.every((p) => !CALLBACK_NAME.test(p.name) && !(p.type && UNSERIALISABLE_TYPE.test(p.type)));
-      return { ...base, kind: 'function', line: lineOf(value.module, node), async: isAsync, params, serializable };
+      const key = declarationKey(value.module, value.node);
+      let signature = signatures.get(key);
+      if (!signature) {
+        signature = functionSignature(value);
+        signatures.set(key, signature);
+      }
+      return { ...base, kind: 'function', ...signature, params: signature.params.map((p) => ({ ...p })) };
     }
     case 'class':
-      return { ...base, kind: 'class', line: lineOf(value.module, value.node), serializable: false };
+      return { ...base, kind: 'class', line: lineOfRef(value.module, value.node), serializable: false };
     case 'router':
-      return { ...base, kind: 'router', line: lineOf(value.module, value.node), serializable: false };
+      return { ...base, kind: 'router', line: lineOfRef(value.module, value.node), serializable: false };
     case 'entity':
       return { ...base, kind: 'entity', serializable: false };
     case 'instance':
@@ -412,4 +577,16 @@ function describeValue(module: ParsedModule, name: string, value: Value, fallbac
       void module;
       return { ...base, kind: 'variable' };
   }
+}
+
+function functionSignature(value: Value & { k: 'function' }): Pick<ExportedSymbol, 'line' | 'async' | 'params' | 'serializable'> {
+  const node = nodeAt(value.module, value.node);
+  const source = value.module.source;
+  const params = node.parameters.map((p) => ({
+    name: p.name.getText(source),
+    type: p.type ? p.type.getText(source) : null,
+  }));
+  const isAsync = hasModifier(node, SyntaxKind.AsyncKeyword) || (node.type !== undefined && /^Promise</.test(node.type.getText(source)));
+  const serializable = params.every((p) => !CALLBACK_NAME.test(p.name) && !(p.type && UNSERIALISABLE_TYPE.test(p.type)));
+  return { line: lineOf(value.module, node), async: isAsync, params, serializable };
 }

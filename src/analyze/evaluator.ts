@@ -1,6 +1,6 @@
 import { ts } from 'ts-morph';
 import type { EntityKind } from '../model/analysis.js';
-import { type ParsedModule, hasModifier, isFunctionLike, lineOf, literalText } from './parsed-module.js';
+import { type NodeRef, type ParsedModule, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, refOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
@@ -14,7 +14,7 @@ const { forEachChild, getDecorators, isArrayBindingPattern, isArrayLiteralExpres
   isNewExpression, isNonNullExpression, isNumericLiteral, isObjectBindingPattern, isObjectLiteralExpression,
   isOmittedExpression, isParameter, isParenthesizedExpression, isPrivateIdentifier, isPropertyAccessExpression,
   isPropertyAssignment, isPropertyDeclaration, isReturnStatement, isSatisfiesExpression,
-  isShorthandPropertyAssignment, isSourceFile, isSpreadAssignment, isSpreadElement, isStringLiteral,
+  isShorthandPropertyAssignment, isSourceFile, isSpreadAssignment, isStringLiteral,
   isTemplateExpression, isTypeAssertionExpression, isVariableDeclaration, isVariableDeclarationList,
   isVariableStatement, SyntaxKind } = ts;
 
@@ -28,18 +28,62 @@ export type Value =
   /** A value from an npm package or a global: `path` is the property chain below the package's export. */
   | { k: 'external'; pkg: string; path: string[] }
   | { k: 'module'; file: string }
-  | { k: 'router'; id: string; isApp: boolean; module: ParsedModule; node: ts.Node }
-  | { k: 'route-chain'; router: Value & { k: 'router' }; paths: ts.Expression | undefined; node: ts.Node }
-  | { k: 'function'; id: string; module: ParsedModule; node: ts.FunctionLikeDeclaration; name: string | null }
-  | { k: 'class'; module: ParsedModule; node: ts.ClassLikeDeclaration; name: string | null }
+  | { k: 'router'; id: string; isApp: boolean; module: ParsedModule; node: NodeRef }
+  | { k: 'route-chain'; router: Value & { k: 'router' }; paths: NodeRef<ts.Expression> | undefined; node: NodeRef }
+  | { k: 'function'; id: string; module: ParsedModule; node: NodeRef<ts.FunctionLikeDeclaration>; name: string | null }
+  | { k: 'class'; module: ParsedModule; node: NodeRef<ts.ClassLikeDeclaration>; name: string | null }
   | { k: 'instance'; of: Value & { k: 'class' } }
-  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: ts.FunctionLikeDeclaration }
-  | { k: 'object'; module: ParsedModule; node: ts.ObjectLiteralExpression }
-  | { k: 'array'; module: ParsedModule; items: ts.Expression[] }
+  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: NodeRef<ts.FunctionLikeDeclaration> }
+  | { k: 'object'; module: ParsedModule; node: NodeRef<ts.ObjectLiteralExpression> }
+  | { k: 'array'; module: ParsedModule; items: Array<NodeRef<ts.Expression>> }
   | { k: 'entity'; name: string; kind: EntityKind; module?: string }
   | { k: 'member'; object: Value; name: string };
 
 export const UNKNOWN: Value = { k: 'unknown' };
+
+/**
+ * A loop around a node: `xs.forEach((x) => …)`, `xs.map(…)`, `xs.flatMap(…)` or `for (const x of xs)`, innermost
+ * first. `variable`: the declarationKey of `x`, null when it is not a plain name.
+ */
+export interface Loop {
+  iterated: NodeRef<ts.Expression>;
+  variable: string | null;
+}
+
+export function loopsAround(module: ParsedModule, node: ts.Node): Loop[] {
+  const loops: Loop[] = [];
+  for (let current = node.parent; current; current = current.parent) {
+    let declaration: ts.Node | undefined;
+    let iterated: ts.Expression | undefined;
+    if ((isArrowFunction(current) || isFunctionExpression(current)) && isCallExpression(current.parent) && current.parent.arguments[0] === current) {
+      const call = current.parent;
+      if (isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
+        declaration = current.parameters[0];
+        iterated = call.expression.expression;
+      }
+    } else if (isForOfStatement(current) && isVariableDeclarationList(current.initializer)) {
+      declaration = current.initializer.declarations[0];
+      iterated = current.expression;
+    }
+    if (!declaration || !iterated) continue;
+    const target = isParameter(declaration) || isVariableDeclaration(declaration) ? declaration : undefined;
+    loops.push({ iterated: refOf(iterated), variable: target && isIdentifier(target.name) ? declarationKey(module, target) : null });
+  }
+  return loops;
+}
+
+/** Values bound to declarations (loop variables), by declarationKey. */
+export type Bindings = Map<string, Value>;
+
+/** Names a node across modules (a NodeRef's address is only unique within its module). */
+export function declarationKey(module: ParsedModule, node: ts.Node | NodeRef): string {
+  return `${module.path}\0${addressOf(node)}`;
+}
+
+interface CallSiteArguments {
+  module: ParsedModule;
+  args: ReadonlyArray<NodeRef<ts.Expression>>;
+}
 /** In the evaluation cache: the node is being evaluated. Never returned. */
 const EVALUATING: Value = { k: 'unknown' };
 
@@ -60,6 +104,16 @@ export const MAX_EVALUATION_DEPTH = 200;
  */
 export const MAX_LOOP_BINDINGS = 512;
 
+/**
+ * The modules of the program, parsed when first asked for (a module's value may be needed before the analysis
+ * reaches it). Only files that parsed without errors are modules.
+ */
+export interface ModuleLookup {
+  moduleFor(file: string): ParsedModule | undefined;
+  /** Every module, in the order of the project's file list. */
+  all(): Iterable<ParsedModule>;
+}
+
 interface ModuleExports {
   named: Map<string, () => Value>;
   /** `module.exports = …` / `export = …` */
@@ -73,69 +127,100 @@ interface ModuleExports {
  * Every result is memoised; cycles evaluate to unknown.
  */
 export class Evaluator {
-  private readonly byFile = new Map<string, ParsedModule>();
-  private readonly cache = new Map<ts.Node, Value>();
-  /** Nodes being evaluated with bindings (see `evaluate`). */
-  private readonly boundInProgress = new Set<ts.Node>();
+  /**
+   * Evaluated nodes by module and address (see NodeRef), not by node: trees are dropped and parsed again, and a
+   * value once computed must stay the same (a cycle evaluates to unknown the first time, and stays so).
+   */
+  private readonly cache = new Map<ParsedModule, Map<number, Value>>();
+  private lastCacheModule: ParsedModule | null = null;
+  private lastCache: Map<number, Value> | null = null;
+  /** Nodes being evaluated with bindings (see `evaluate`), by declarationKey. */
+  private readonly boundInProgress = new Set<string>();
   private readonly exportsCache = new Map<string, ModuleExports>();
   private readonly exportGuard = new Set<string>();
-  private readonly scopeCache = new Map<ts.Node, Map<string, ts.Node>>();
-  private bindings: Map<ts.Node, Value> | null = null;
-  private readonly callSites = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
-  private callsByTarget: Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>> | null = null;
+  /** By scope node: weak, so that it goes with the tree (it is found again from a re-parsed one). */
+  private readonly scopeCache = new WeakMap<ts.Node, Map<string, ts.Node>>();
+  private bindings: Bindings | null = null;
+  private readonly callSites = new Map<string, CallSiteArguments[]>();
+  private callsByTarget: Map<string, CallSiteArguments[]> | null = null;
+  /** Syntax read once per function or object literal, so that later look-ups need no tree (by declarationKey). */
+  private readonly returnedExpressions = new Map<string, Array<NodeRef<ts.Expression>>>();
+  private readonly propertyPlans = new Map<string, PropertyPlan[]>();
   /** Evaluations (and export look-ups) currently nested; see MAX_EVALUATION_DEPTH. */
   private depth = 0;
 
   constructor(
-    modules: ParsedModule[],
+    private readonly modules: ModuleLookup,
     private readonly resolver: ModuleResolver,
-  ) {
-    for (const module of modules) this.byFile.set(module.file, module);
-  }
+  ) {}
 
   moduleFor(file: string): ParsedModule | undefined {
-    return this.byFile.get(file);
+    return this.modules.moduleFor(file);
+  }
+
+  private cacheOf(module: ParsedModule): Map<number, Value> {
+    if (module === this.lastCacheModule) return this.lastCache!;
+    let cache = this.cache.get(module);
+    if (!cache) {
+      cache = new Map();
+      this.cache.set(module, cache);
+    }
+    this.lastCacheModule = module;
+    this.lastCache = cache;
+    return cache;
   }
 
   /** Evaluates an expression of `module`. */
   evaluate(module: ParsedModule, node: ts.Node): Value {
+    const cache = this.cacheOf(module);
+    const address = addressOf(node);
     // A node whose evaluation is under way evaluates to unknown (a cycle). Without bindings that state is kept in
     // the cache itself (EVALUATING), which saves two look-ups in a large set for every evaluation; with bindings
     // nothing is cached, so those nodes are kept in a set of their own.
     if (this.bindings === null) {
-      const cached = this.cache.get(node);
+      const cached = cache.get(address);
       if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
-      if ((this.boundInProgress.size > 0 && this.boundInProgress.has(node)) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-      this.cache.set(node, EVALUATING);
+      if ((this.boundInProgress.size > 0 && this.boundInProgress.has(declarationKey(module, node))) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+      cache.set(address, EVALUATING);
       this.depth += 1;
       let value: Value;
       try {
         value = this.evaluateUncached(module, node);
       } catch (error) {
-        this.cache.delete(node);
+        cache.delete(address);
         throw error;
       } finally {
         this.depth -= 1;
       }
-      this.cache.set(node, value);
+      cache.set(address, value);
       return value;
     }
-    if (this.cache.get(node) === EVALUATING || this.boundInProgress.has(node) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-    this.boundInProgress.add(node);
+    const key = declarationKey(module, node);
+    if (cache.get(address) === EVALUATING || this.boundInProgress.has(key) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+    this.boundInProgress.add(key);
     this.depth += 1;
     try {
       return this.evaluateUncached(module, node);
     } finally {
-      this.boundInProgress.delete(node);
+      this.boundInProgress.delete(key);
       this.depth -= 1;
     }
+  }
+
+  /** Evaluates the node a NodeRef names; its tree is only needed when the value is not known yet. */
+  evaluateRef(module: ParsedModule, ref: NodeRef): Value {
+    if (this.bindings === null) {
+      const cached = this.cacheOf(module).get(addressOf(ref));
+      if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
+    }
+    return this.evaluate(module, nodeAt(module, ref));
   }
 
   /**
    * Evaluates with some declarations bound to given values, e.g. the parameter of a forEach callback bound
    * to one element of the array it iterates. Nothing evaluated this way is cached.
    */
-  evaluateWith(module: ParsedModule, node: ts.Node, bindings: Map<ts.Node, Value>): Value {
+  evaluateWith(module: ParsedModule, node: ts.Node, bindings: Bindings): Value {
     if (bindings.size === 0) return this.evaluate(module, node);
     const previous = this.bindings;
     this.bindings = new Map([...(previous ?? []), ...bindings]);
@@ -146,33 +231,23 @@ export class Evaluator {
     }
   }
 
+  evaluateRefWith(module: ParsedModule, ref: NodeRef, bindings: Bindings): Value {
+    return bindings.size === 0 ? this.evaluateRef(module, ref) : this.evaluateWith(module, nodeAt(module, ref), bindings);
+  }
+
   /**
-   * For a node inside `xs.forEach((x) => …)`, `xs.map(…)` or `for (const x of xs)` where `xs` is a known
-   * array: one set of bindings per element. A single empty set when the node is in no such loop.
+   * For a node inside loops (see loopsAround) over known arrays: one set of bindings per combination of elements.
+   * A single empty set when the node is in no such loop.
    */
-  loopBindings(module: ParsedModule, node: ts.Node): Array<Map<ts.Node, Value>> {
-    let sets: Array<Map<ts.Node, Value>> = [new Map()];
-    for (let current = node.parent; current; current = current.parent) {
-      let declaration: ts.Node | undefined;
-      let iterated: ts.Expression | undefined;
-      if ((isArrowFunction(current) || isFunctionExpression(current)) && isCallExpression(current.parent) && current.parent.arguments[0] === current) {
-        const call = current.parent;
-        if (isPropertyAccessExpression(call.expression) && ['forEach', 'map', 'flatMap'].includes(call.expression.name.text)) {
-          declaration = current.parameters[0];
-          iterated = call.expression.expression;
-        }
-      } else if (isForOfStatement(current) && isVariableDeclarationList(current.initializer)) {
-        declaration = current.initializer.declarations[0];
-        iterated = current.expression;
-      }
-      if (!declaration || !iterated) continue;
-      const elements = this.arrayElements(module, iterated);
+  bindingsOf(module: ParsedModule, loops: readonly Loop[]): Bindings[] {
+    let sets: Bindings[] = [new Map()];
+    for (const loop of loops) {
+      const elements = this.elementsOf(this.evaluateRef(module, loop.iterated), 0);
       if (elements === null) continue;
-      const target = isParameter(declaration) || isVariableDeclaration(declaration) ? declaration : undefined;
-      if (!target || !isIdentifier(target.name)) continue;
+      if (loop.variable === null) continue;
       if (sets.length * elements.length > MAX_LOOP_BINDINGS) break;
-      const next: Array<Map<ts.Node, Value>> = [];
-      for (const set of sets) for (const element of elements) next.push(new Map([...set, [target, element]]));
+      const next: Bindings[] = [];
+      for (const set of sets) for (const element of elements) next.push(new Map([...set, [loop.variable, element]]));
       sets = next;
     }
     return sets;
@@ -188,7 +263,7 @@ export class Evaluator {
       // `controllers.forEach(…)` where `controllers` is a parameter: the arrays its callers pass.
       const out: Value[] = [];
       for (const argument of this.callSiteArguments(value.fnNode, value.module, value.index)) {
-        const elements = this.elementsOf(this.evaluate(argument.module, argument.node), depth + 1);
+        const elements = this.elementsOf(this.evaluateRef(argument.module, argument.node), depth + 1);
         if (elements) out.push(...elements);
       }
       return out.length > 0 ? out : null;
@@ -196,12 +271,12 @@ export class Evaluator {
     if (value.k !== 'array') return null;
     const out: Value[] = [];
     for (const item of value.items) {
-      if (isSpreadElement(item)) {
-        const inner = this.arrayElements(value.module, item.expression, depth);
+      if (item.kind === SyntaxKind.SpreadElement) {
+        const inner = this.arrayElements(value.module, nodeAt(value.module, item as NodeRef<ts.SpreadElement>).expression, depth);
         if (inner === null) return null;
         out.push(...inner);
       } else {
-        out.push(this.evaluate(value.module, item));
+        out.push(this.evaluateRef(value.module, item));
       }
     }
     return out;
@@ -212,25 +287,30 @@ export class Evaluator {
    * `this.method(…)` in its class, a constructor through `new Class(…)` anywhere, a function through any call
    * whose callee evaluates to it. Found once per function and remembered.
    */
-  callSiteArguments(fn: ts.FunctionLikeDeclaration, module: ParsedModule, index: number): Array<{ module: ParsedModule; node: ts.Expression }> {
-    let sites = this.callSites.get(fn);
+  callSiteArguments(fnRef: NodeRef<ts.FunctionLikeDeclaration>, module: ParsedModule, index: number): Array<{ module: ParsedModule; node: NodeRef<ts.Expression> }> {
+    const key = declarationKey(module, fnRef);
+    let sites = this.callSites.get(key);
     if (!sites) {
-      sites = this.findCallSites(fn, module);
-      this.callSites.set(fn, sites);
+      sites = this.findCallSites(fnRef, module);
+      this.callSites.set(key, sites);
     }
     return sites.flatMap((site) => {
       const arg = site.args[index];
-      return arg && !isSpreadElement(arg) ? [{ module: site.module, node: arg }] : [];
+      return arg && arg.kind !== SyntaxKind.SpreadElement ? [{ module: site.module, node: arg }] : [];
     });
   }
 
-  private findCallSites(fn: ts.FunctionLikeDeclaration, module: ParsedModule): Array<{ module: ParsedModule; args: readonly ts.Expression[] }> {
-    const out: Array<{ module: ParsedModule; args: readonly ts.Expression[] }> = [];
+  private findCallSites(fnRef: NodeRef<ts.FunctionLikeDeclaration>, module: ParsedModule): CallSiteArguments[] {
+    if (fnRef.kind !== SyntaxKind.MethodDeclaration && fnRef.kind !== SyntaxKind.Constructor) {
+      return this.callIndex().get(declarationKey(module, fnRef)) ?? [];
+    }
+    const fn = nodeAt(module, fnRef);
+    const out: CallSiteArguments[] = [];
     if (isMethodDeclaration(fn) && fn.name && isClassLike(fn.parent)) {
       const name = propertyNameText(fn.name);
       const visit = (node: ts.Node): void => {
         if (isCallExpression(node) && isPropertyAccessExpression(node.expression) && node.expression.expression.kind === SyntaxKind.ThisKeyword && node.expression.name.text === name) {
-          out.push({ module, args: node.arguments });
+          out.push({ module, args: node.arguments.map(refOf) });
         }
         forEachChild(node, visit);
       };
@@ -239,28 +319,28 @@ export class Evaluator {
     }
     // Constructors are called through `new Class(…)`, functions through calls whose callee evaluates to them.
     const key = isConstructorDeclaration(fn) ? fn.parent : fn;
-    return this.callIndex().get(key) ?? [];
+    return this.callIndex().get(declarationKey(module, key)) ?? [];
   }
 
   /**
    * Every call and `new` with arguments in the program, grouped by the function or class it calls. Built once,
    * on first need, with loop bindings switched off so every callee evaluation is cached.
    */
-  private callIndex(): Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>> {
+  private callIndex(): Map<string, CallSiteArguments[]> {
     if (this.callsByTarget) return this.callsByTarget;
-    const index = new Map<ts.Node, Array<{ module: ParsedModule; args: readonly ts.Expression[] }>>();
+    const index = new Map<string, CallSiteArguments[]>();
     const saved = this.bindings;
     this.bindings = null;
     try {
-      for (const module of this.byFile.values()) {
-        for (const node of module.calls) {
-          if ((node.arguments?.length ?? 0) === 0) continue;
-          const callee = this.evaluate(module, node.expression);
-          const target = isNewExpression(node) ? (callee.k === 'class' ? callee.node : null) : callee.k === 'function' ? callee.node : null;
+      for (const module of this.modules.all()) {
+        for (const site of module.calls) {
+          const callee = this.evaluateRef(module, site.callee);
+          const target = site.isNew ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
           if (target) {
-            const list = index.get(target);
-            if (list) list.push({ module, args: node.arguments ?? [] });
-            else index.set(target, [{ module, args: node.arguments ?? [] }]);
+            const key = declarationKey(target.module, target.node);
+            const list = index.get(key);
+            if (list) list.push({ module, args: site.args });
+            else index.set(key, [{ module, args: site.args }]);
           }
         }
       }
@@ -308,8 +388,8 @@ export class Evaluator {
     }
     if (isCallExpression(node)) return this.evaluateCall(module, node);
     if (isNewExpression(node)) return this.evaluateNew(module, node);
-    if (isObjectLiteralExpression(node)) return { k: 'object', module, node };
-    if (isArrayLiteralExpression(node)) return { k: 'array', module, items: [...node.elements] };
+    if (isObjectLiteralExpression(node)) return { k: 'object', module, node: refOf(node) };
+    if (isArrayLiteralExpression(node)) return { k: 'array', module, items: node.elements.map(refOf) };
     if (isArrowFunction(node) || isFunctionExpression(node)) return this.functionValue(module, node, functionNameOf(node));
     if (isClassExpression(node)) return this.classValue(module, node);
     return UNKNOWN;
@@ -325,20 +405,20 @@ export class Evaluator {
     return { k: 'string', value: out };
   }
 
-  functionValue(module: ParsedModule, node: ts.FunctionLikeDeclaration, name: string | null): Value {
-    return { k: 'function', id: `${module.path}:${node.pos}`, module, node, name };
+  functionValue(module: ParsedModule, node: ts.FunctionLikeDeclaration | NodeRef<ts.FunctionLikeDeclaration>, name: string | null): Value {
+    return { k: 'function', id: `${module.path}:${node.pos}`, module, node: { pos: node.pos, end: node.end, kind: node.kind }, name };
   }
 
   private classValue(module: ParsedModule, node: ts.ClassLikeDeclaration): Value {
     const entity = typeOrmEntity(node);
     if (entity) return { ...entity, module: module.path };
     if (isSequelizeModelClass(node) && node.name) return { k: 'entity', name: node.name.text, kind: 'sequelize', module: module.path };
-    return { k: 'class', module, node, name: node.name?.text ?? null };
+    return { k: 'class', module, node: refOf(node), name: node.name?.text ?? null };
   }
 
   private evaluateIdentifier(module: ParsedModule, node: ts.Identifier): Value {
     const declaration = this.lookup(node, node.text);
-    const bound = declaration && this.bindings?.get(declaration);
+    const bound = declaration && this.bindings?.get(declarationKey(module, declaration));
     if (bound) return bound;
     if (!declaration) {
       if (node.text === 'undefined') return UNKNOWN;
@@ -380,7 +460,7 @@ export class Evaluator {
     if (isParameter(declaration)) {
       const fn = declaration.parent;
       if (!isFunctionLike(fn) || !isIdentifier(declaration.name)) return UNKNOWN;
-      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: fn };
+      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: refOf(fn) };
     }
     if (isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
     if (isClassDeclaration(declaration)) return this.classValue(module, declaration);
@@ -416,11 +496,9 @@ export class Evaluator {
    * function it is given. What the code means by `getProduct` is the wrapped function.
    */
   private wrappedFunction(module: ParsedModule, init: ts.Expression, name: string): Value | null {
-    let call = init;
-    while (isParenthesizedExpression(call) || isAsExpression(call)) call = call.expression;
-    if (!isCallExpression(call)) return null;
-    const fnArg = call.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a));
-    if (!fnArg || call.arguments.length > 2) return null;
+    const wrapper = wrapperCall(init);
+    if (!wrapper) return null;
+    const { call, fnArg } = wrapper;
     const result = this.evaluate(module, call);
     const isWrapper = result.k === 'function' || (result.k === 'external' && result.pkg !== '<global>');
     return isWrapper ? this.functionValue(module, fnArg as ts.FunctionLikeDeclaration, name) : null;
@@ -512,7 +590,8 @@ export class Evaluator {
         // Query builders and model instances: the result of a call on an entity is still that entity.
         if (object.k === 'entity') return object;
         if (object.k === 'router' && target.name === 'route') {
-          return { k: 'route-chain', router: object, paths: node.arguments?.[0], node };
+          const paths = node.arguments?.[0];
+          return { k: 'route-chain', router: object, paths: paths && refOf(paths), node: refOf(node) };
         }
         // Express router and app methods return the router, so registrations chain.
         if (object.k === 'router' && CHAINABLE_ROUTER_METHODS.has(target.name) && !(target.name === 'get' && (node.arguments?.length ?? 0) < 2)) return object;
@@ -536,25 +615,33 @@ export class Evaluator {
 
   private router(module: ParsedModule, node: ts.Node, isApp: boolean): Value {
     const { line, character } = module.source.getLineAndCharacterOfPosition(node.getStart(module.source));
-    return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node };
+    return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node: refOf(node) };
+  }
+
+  /**
+   * Records what the functions of a module return (see returnedExpressions), from the tree at hand, and evaluates
+   * it now: a call from another module, read later, then finds the values cached and needs no tree.
+   */
+  rememberReturns(module: ParsedModule, returns: Map<ts.FunctionLikeDeclaration, ts.Expression[]>): void {
+    for (const [fn, expressions] of returns) {
+      this.returnedExpressions.set(declarationKey(module, fn), expressions.length === 0 ? NOTHING_RETURNED : expressions.map(refOf));
+      for (const expression of expressions) this.evaluate(module, expression);
+    }
   }
 
   /** What a function returns: the first return statement (or arrow body) with a known value. */
   returnValue(fn: Value & { k: 'function' }): Value {
-    const body = fn.node.body;
-    if (!body) return UNKNOWN;
-    if (!isBlock(body)) return this.evaluate(fn.module, body);
-    let result: Value = UNKNOWN;
-    const visit = (child: ts.Node): void => {
-      if (result.k !== 'unknown' || isFunctionLike(child) || isClassLike(child)) return;
-      if (isReturnStatement(child) && child.expression) {
-        result = this.evaluate(fn.module, child.expression);
-        return;
-      }
-      forEachChild(child, visit);
-    };
-    forEachChild(body, visit);
-    return result;
+    const key = declarationKey(fn.module, fn.node);
+    let returned = this.returnedExpressions.get(key);
+    if (!returned) {
+      returned = returnedExpressions(nodeAt(fn.module, fn.node));
+      this.returnedExpressions.set(key, returned);
+    }
+    for (const expression of returned) {
+      const value = this.evaluateRef(fn.module, expression);
+      if (value.k !== 'unknown') return value;
+    }
+    return UNKNOWN;
   }
 
   /** Property `name` of a value. */
@@ -569,7 +656,7 @@ export class Evaluator {
       case 'class':
       case 'instance': {
         const cls = object.k === 'class' ? object : object.of;
-        for (const m of cls.node.members) {
+        for (const m of nodeAt(cls.module, cls.node).members) {
           if ((isMethodDeclaration(m) || isPropertyDeclaration(m)) && m.name && propertyNameText(m.name) === name) {
             if (isMethodDeclaration(m)) return this.functionValue(cls.module, m, name);
             if (m.initializer) {
@@ -590,24 +677,33 @@ export class Evaluator {
   }
 
   private objectProperty(object: Value & { k: 'object' }, name: string): Value {
-    for (const property of [...object.node.properties].reverse()) {
-      if (isPropertyAssignment(property) && propertyNameText(property.name) === name) {
-        const init = property.initializer;
-        if (isArrowFunction(init) || isFunctionExpression(init)) return this.functionValue(object.module, init, name);
-        return this.wrappedFunction(object.module, init, name) ?? this.evaluate(object.module, init);
-      }
-      if (isShorthandPropertyAssignment(property) && property.name.text === name) {
-        return this.evaluate(object.module, property.name);
-      }
-      if (isMethodDeclaration(property) && property.name && propertyNameText(property.name) === name) {
-        return this.functionValue(object.module, property, name);
-      }
-      if (isSpreadAssignment(property)) {
-        const spread = this.member(this.evaluate(object.module, property.expression), name);
+    const key = declarationKey(object.module, object.node);
+    let properties = this.propertyPlans.get(key);
+    if (!properties) {
+      properties = propertyPlans(nodeAt(object.module, object.node));
+      this.propertyPlans.set(key, properties);
+    }
+    for (const property of properties) {
+      if (property.k === 'assign' && property.name === name) return this.evaluateInitialiser(object.module, property.init, name);
+      if (property.k === 'shorthand' && property.name === name) return this.evaluateRef(object.module, property.ref);
+      if (property.k === 'method' && property.name === name) return this.functionValue(object.module, property.ref, name);
+      if (property.k === 'spread') {
+        const spread = this.member(this.evaluateRef(object.module, property.ref), name);
         if (spread.k !== 'unknown') return spread;
       }
     }
     return UNKNOWN;
+  }
+
+  /** What evaluateDeclaration and wrappedFunction make of a named initialiser, from its plan. */
+  private evaluateInitialiser(module: ParsedModule, plan: InitialiserPlan, name: string): Value {
+    if (plan.k === 'function') return this.functionValue(module, plan.fn, name);
+    if (plan.k === 'wrapped') {
+      const result = this.evaluateRef(module, plan.call);
+      const isWrapper = result.k === 'function' || (result.k === 'external' && result.pkg !== '<global>');
+      if (isWrapper) return this.functionValue(module, plan.fn, name);
+    }
+    return this.evaluateRef(module, plan.init);
   }
 
   /** The module that defines a value, when a static reading can tell. */
@@ -624,7 +720,7 @@ export class Evaluator {
       case 'entity':
         return value.module ?? null;
       case 'module':
-        return this.byFile.get(value.file)?.path ?? null;
+        return this.modules.moduleFor(value.file)?.path ?? null;
       default:
         return null;
     }
@@ -633,12 +729,15 @@ export class Evaluator {
   /** The repo path of the internal module a specifier resolves to, or null. */
   resolveSpecifier(module: ParsedModule, specifier: string): string | null {
     const resolved = this.resolver.resolve(module.file, specifier);
-    return resolved.kind === 'internal' ? (this.byFile.get(resolved.file)?.path ?? null) : null;
+    return resolved.kind === 'internal' ? (this.modules.moduleFor(resolved.file)?.path ?? null) : null;
   }
 
   /** The value an import of `name` ('default', '*' or an export name) from `specifierNode` gives. */
   importValue(module: ParsedModule, specifierNode: ts.Node, name: string): Value {
-    const specifier = literalText(specifierNode);
+    return this.importedValue(module, literalText(specifierNode), name);
+  }
+
+  private importedValue(module: ParsedModule, specifier: string | null, name: string): Value {
     if (specifier === null) return UNKNOWN;
     const resolved = this.resolver.resolve(module.file, specifier);
     if (resolved.kind === 'external') {
@@ -671,7 +770,7 @@ export class Evaluator {
         return name === 'default' ? whole : this.member(whole, name);
       }
       if (name === 'default') return UNKNOWN;
-      const module = this.byFile.get(file);
+      const module = this.modules.moduleFor(file);
       if (!module) return UNKNOWN;
       for (const specifier of exports.stars) {
         const resolved = this.resolver.resolve(file, specifier);
@@ -690,52 +789,68 @@ export class Evaluator {
   exportsOf(file: string): ModuleExports {
     let exports = this.exportsCache.get(file);
     if (!exports) {
-      const module = this.byFile.get(file);
+      const module = this.modules.moduleFor(file);
       exports = module ? this.collectExports(module) : { named: new Map(), whole: null, stars: [] };
       this.exportsCache.set(file, exports);
     }
     return exports;
   }
 
+  /**
+   * The getters hold no nodes (the tree may be dropped before they are called): literal values are taken now,
+   * expressions are remembered as NodeRefs, and a tree is only asked for when a value is not cached yet.
+   */
   private collectExports(module: ParsedModule): ModuleExports {
     const named = new Map<string, () => Value>();
     let whole: (() => Value) | null = null;
     const stars: string[] = [];
+    /** What an initialiser means as the value of `name` (see evaluateDeclaration and wrappedFunction). */
+    const initialiserValue = (init: ts.Expression, name: string): (() => Value) => {
+      const plan = initialiserPlan(init);
+      return () => this.evaluateInitialiser(module, plan, name);
+    };
     for (const statement of module.source.statements) {
       if (isExportDeclaration(statement)) {
         const specifier = literalText(statement.moduleSpecifier);
         if (!statement.exportClause) {
           if (specifier !== null) stars.push(specifier);
         } else if (isNamespaceExport(statement.exportClause)) {
-          const from = statement.moduleSpecifier!;
-          named.set(statement.exportClause.name.text, () => this.importValue(module, from, '*'));
+          named.set(statement.exportClause.name.text, () => this.importedValue(module, specifier, '*'));
         } else {
           for (const element of statement.exportClause.elements) {
             const exported = propertyNameText(element.name) ?? '';
             const local = element.propertyName ? (propertyNameText(element.propertyName) ?? '') : exported;
             if (statement.moduleSpecifier) {
-              const from = statement.moduleSpecifier;
-              named.set(exported, () => this.importValue(module, from, local));
+              named.set(exported, () => this.importedValue(module, specifier, local));
             } else {
-              named.set(exported, () => this.evaluateLocalName(module, element, local));
+              const at = refOf(element);
+              named.set(exported, () => this.evaluateLocalName(module, nodeAt(module, at), local));
             }
           }
         }
       } else if (isExportAssignment(statement)) {
-        const expression = statement.expression;
-        if (statement.isExportEquals) whole = () => this.evaluate(module, expression);
-        else named.set('default', () => this.evaluate(module, expression));
+        const expression = refOf(statement.expression);
+        if (statement.isExportEquals) whole = () => this.evaluateRef(module, expression);
+        else named.set('default', () => this.evaluateRef(module, expression));
       } else if (hasModifier(statement, SyntaxKind.ExportKeyword)) {
         const isDefault = hasModifier(statement, SyntaxKind.DefaultKeyword);
         if (isFunctionDeclaration(statement)) {
-          const value = () => this.functionValue(module, statement, statement.name?.text ?? 'default');
-          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), value);
+          const value = this.functionValue(module, statement, statement.name?.text ?? 'default');
+          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => value);
         } else if (isClassDeclaration(statement)) {
-          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => this.classValue(module, statement));
+          // A class value is read from the declaration alone (decorators, heritage), never from other values.
+          const value = this.classValue(module, statement);
+          named.set(isDefault ? 'default' : (statement.name?.text ?? 'default'), () => value);
         } else if (isVariableStatement(statement)) {
           for (const declaration of statement.declarationList.declarations) {
             for (const bound of bindingNames(declaration.name)) {
-              named.set(bound, () => this.evaluateDeclaration(module, bound === nameText(declaration.name) ? declaration : findBindingElement(declaration.name, bound)!, bound));
+              if (bound === nameText(declaration.name)) {
+                const init = declaration.initializer;
+                named.set(bound, init ? initialiserValue(init, bound) : () => UNKNOWN);
+              } else {
+                const element = refOf(findBindingElement(declaration.name, bound)!);
+                named.set(bound, () => this.evaluateDeclaration(module, nodeAt(module, element), bound));
+              }
             }
           }
         } else if (isEnumDeclaration(statement)) {
@@ -744,16 +859,10 @@ export class Evaluator {
       } else if (isExpressionStatement(statement)) {
         const assignment = commonJsAssignment(statement.expression);
         if (assignment?.name === null) {
-          const right = assignment.value;
-          whole = () => this.evaluate(module, right);
+          const right = refOf(assignment.value);
+          whole = () => this.evaluateRef(module, right);
         } else if (assignment) {
-          const right = assignment.value;
-          const exportName = assignment.name;
-          named.set(exportName, () =>
-            isArrowFunction(right) || isFunctionExpression(right)
-              ? this.functionValue(module, right, exportName)
-              : (this.wrappedFunction(module, right, exportName) ?? this.evaluate(module, right)),
-          );
+          named.set(assignment.name, initialiserValue(assignment.value, assignment.name));
         }
       }
     }
@@ -815,6 +924,74 @@ export class Evaluator {
     this.scopeCache.set(scope, declarations);
     return declarations;
   }
+}
+
+/**
+ * What a function can return, in the order returnValue tries them: an arrow's expression body, or the expressions of
+ * its return statements in walk order (not those of nested functions and classes).
+ */
+function returnedExpressions(fn: ts.FunctionLikeDeclaration): Array<NodeRef<ts.Expression>> {
+  const body = fn.body;
+  if (!body) return [];
+  if (!isBlock(body)) return [refOf(body)];
+  const out: Array<NodeRef<ts.Expression>> = [];
+  const visit = (child: ts.Node): void => {
+    if (isFunctionLike(child) || isClassLike(child)) return;
+    if (isReturnStatement(child) && child.expression) {
+      out.push(refOf(child.expression));
+      return;
+    }
+    forEachChild(child, visit);
+  };
+  forEachChild(body, visit);
+  return out;
+}
+
+const NOTHING_RETURNED: Array<NodeRef<ts.Expression>> = [];
+
+/** How to evaluate an initialiser that gives a value a name (see initialiserPlan). */
+type InitialiserPlan =
+  | { k: 'function'; fn: NodeRef<ts.FunctionLikeDeclaration> }
+  | { k: 'value'; init: NodeRef<ts.Expression> }
+  | { k: 'wrapped'; init: NodeRef<ts.Expression>; call: NodeRef<ts.CallExpression>; fn: NodeRef<ts.FunctionLikeDeclaration> };
+
+/**
+ * An initialiser read once, while its tree is at hand: a function literal is that function, `wrapper(fn)` may be
+ * `fn` (see wrappedFunction), anything else is its value.
+ */
+function initialiserPlan(init: ts.Expression): InitialiserPlan {
+  if (isArrowFunction(init) || isFunctionExpression(init)) return { k: 'function', fn: refOf(init) };
+  const wrapper = wrapperCall(init);
+  if (!wrapper) return { k: 'value', init: refOf(init) };
+  return { k: 'wrapped', init: refOf(init), call: refOf(wrapper.call), fn: refOf(wrapper.fnArg as ts.FunctionLikeDeclaration) };
+}
+
+/** An object literal's properties as objectProperty reads them: last first. */
+type PropertyPlan =
+  | { k: 'assign'; name: string | null; init: InitialiserPlan }
+  | { k: 'shorthand'; name: string; ref: NodeRef<ts.Identifier> }
+  | { k: 'method'; name: string | null; ref: NodeRef<ts.MethodDeclaration> }
+  | { k: 'spread'; ref: NodeRef<ts.Expression> };
+
+function propertyPlans(object: ts.ObjectLiteralExpression): PropertyPlan[] {
+  const out: PropertyPlan[] = [];
+  for (const property of [...object.properties].reverse()) {
+    if (isPropertyAssignment(property)) out.push({ k: 'assign', name: propertyNameText(property.name), init: initialiserPlan(property.initializer) });
+    else if (isShorthandPropertyAssignment(property)) out.push({ k: 'shorthand', name: property.name.text, ref: refOf(property.name) });
+    else if (isMethodDeclaration(property)) out.push({ k: 'method', name: property.name ? propertyNameText(property.name) : null, ref: refOf(property) });
+    else if (isSpreadAssignment(property)) out.push({ k: 'spread', ref: refOf(property.expression) });
+  }
+  return out;
+}
+
+/** `wrapper(fn)` or `wrapper(fn, x)` with a function literal `fn`: the shape wrappedFunction looks at. */
+function wrapperCall(init: ts.Expression): { call: ts.CallExpression; fnArg: ts.Expression } | null {
+  let call = init;
+  while (isParenthesizedExpression(call) || isAsExpression(call)) call = call.expression;
+  if (!isCallExpression(call)) return null;
+  const fnArg = call.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a));
+  if (!fnArg || call.arguments.length > 2) return null;
+  return { call, fnArg };
 }
 
 /** The right-hand side of `this.<name> = …` when the statement is that assignment. */

@@ -76,7 +76,9 @@ export const SQL_CLIENTS = ['pg', 'pg-promise', 'postgres', 'mysql', 'mysql2', '
 
 export function extractFacts(module: ParsedModule, evaluator: Evaluator, options: FactOptions = { readsSql: true }): ModuleFacts {
   const facts: ModuleFacts = { definitions: [], accesses: [], env: [], hazards: [] };
-  const stateCandidates = moduleLevelState(module, evaluator);
+  // One tree for the whole pass: declarations found in it are compared by identity.
+  const source = module.source;
+  const stateCandidates = moduleLevelState(module, source, evaluator);
   const reportedState = new Set<ts.Node>();
 
   const hazard = (kind: HazardKind, node: ts.Node, symbol: string | null, message: string) => {
@@ -222,7 +224,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
     });
   };
 
-  forEachChild(module.source, visitOutside);
+  forEachChild(source, visitOutside);
   return facts;
 }
 
@@ -309,9 +311,9 @@ interface StateCandidate {
 }
 
 /** Module-level variables that could hold per-process state: containers, and `let` bindings. */
-function moduleLevelState(module: ParsedModule, evaluator: Evaluator): Map<ts.Node, StateCandidate> {
+function moduleLevelState(module: ParsedModule, source: ts.SourceFile, evaluator: Evaluator): Map<ts.Node, StateCandidate> {
   const out = new Map<ts.Node, StateCandidate>();
-  for (const statement of module.source.statements) {
+  for (const statement of source.statements) {
     if (!isVariableStatement(statement)) continue;
     const isLet = (statement.declarationList.flags & NodeFlags.Let) !== 0;
     for (const declaration of statement.declarationList.declarations) {

@@ -5,22 +5,171 @@ import { ts } from 'ts-morph';
 // analyzer asks such questions of every node several times over, so each module of analyze/ binds the functions
 // it uses once, at load (`const { isIdentifier } = ts;`), which made the analysis about a fifth faster. Types
 // are still written `ts.Node`.
-const { canHaveModifiers, forEachChild, getModifiers, isNoSubstitutionTemplateLiteral, isStringLiteral, SyntaxKind } = ts;
+const { canHaveModifiers, createSourceFile, forEachChild, getModifiers, isNoSubstitutionTemplateLiteral, isStringLiteral,
+  SyntaxKind } = ts;
+// Where a node's first token starts and on which line (what node.getStart() and getLineAndCharacterOfPosition
+// compute) can be read from the text alone with the compiler's own functions, which its public typings leave out.
+const { computeLineAndCharacterOfPosition, computeLineStarts, skipTrivia } = ts as unknown as {
+  computeLineAndCharacterOfPosition: (lineStarts: readonly number[], position: number) => ts.LineAndCharacter;
+  computeLineStarts: (text: string) => number[];
+  skipTrivia: (text: string, pos: number) => number;
+};
 
-/** A parsed source file. Lives only inside analyze/. */
-export interface ParsedModule {
-  /** Absolute path. */
-  file: string;
-  /** Repo-relative POSIX path. */
-  path: string;
-  text: string;
-  source: ts.SourceFile;
-  language: 'ts' | 'js';
-  /**
-   * Every call and `new` expression of the module, in source order (depth first, as a walk would meet them),
-   * collected once when the module is parsed so later passes need not walk the whole tree for them.
-   */
-  calls: ReadonlyArray<ts.CallExpression | ts.NewExpression>;
+/**
+ * Where a node is, without the node: its span and kind, which together name one node of an error-free tree. Values
+ * and caches that outlive a module's pass hold these instead of nodes, so a syntax tree can be dropped once its
+ * module has been read and parsed again (to the same nodes) when a later question needs it.
+ */
+export interface NodeRef<T extends ts.Node = ts.Node> {
+  readonly pos: number;
+  readonly end: number;
+  readonly kind: ts.SyntaxKind;
+  /** Only carries the node type; never set. */
+  readonly node?: T;
+}
+
+export function refOf<T extends ts.Node>(node: T): NodeRef<T> {
+  return { pos: node.pos, end: node.end, kind: node.kind };
+}
+
+// Files are at most MAX_SOURCE_BYTES (2 MiB) long, so pos fits in 21 bits, end in 22 and the kind in 9: 52 bits.
+const END_SPAN = 0x400000;
+const KIND_SPAN = 512;
+
+/** A number that names a node within its module (see NodeRef). */
+export function addressOf(node: ts.Node | NodeRef): number {
+  return (node.pos * END_SPAN + node.end) * KIND_SPAN + node.kind;
+}
+
+/** A call or `new` with arguments, as the call index needs it once the tree may be gone. */
+export interface CallSite {
+  isNew: boolean;
+  callee: NodeRef<ts.Expression>;
+  args: Array<NodeRef<ts.Expression>>;
+}
+
+/**
+ * A source file that parsed without errors. Lives only inside analyze/. Its syntax tree is not kept here but in a
+ * TreeCache, which parses the text again when a dropped tree is asked for.
+ */
+export class ParsedModule {
+  private lineStarts: readonly number[] | null = null;
+
+  constructor(
+    /** Absolute path. */
+    readonly file: string,
+    /** Repo-relative POSIX path. */
+    readonly path: string,
+    readonly text: string,
+    readonly language: 'ts' | 'js',
+    /** Every call and `new` with arguments, in walk order. */
+    readonly calls: readonly CallSite[],
+    private readonly trees: TreeCache,
+  ) {}
+
+  get source(): ts.SourceFile {
+    return this.trees.treeOf(this);
+  }
+
+  /** 1-based line and column of a text position, read from the text (no tree needed). */
+  positionAt(position: number): { line: number; column: number } {
+    this.lineStarts ??= computeLineStarts(this.text);
+    const { line, character } = computeLineAndCharacterOfPosition(this.lineStarts, position);
+    return { line: line + 1, column: character + 1 };
+  }
+}
+
+/** Parses a module's text exactly as the analysis does everywhere. */
+export function parseSource(file: string, text: string): ts.SourceFile {
+  return createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+}
+
+/**
+ * The syntax trees that are alive: the most recently used ones, up to a count. Asked for a dropped tree, it parses
+ * the module's text again; the new tree has the same nodes at the same places, so NodeRefs still name them.
+ */
+export class TreeCache {
+  private readonly trees = new Map<ParsedModule, ts.SourceFile>();
+  private lastModule: ParsedModule | null = null;
+  private lastTree: ts.SourceFile | null = null;
+
+  constructor(private readonly capacity: number) {}
+
+  treeOf(module: ParsedModule): ts.SourceFile {
+    if (module === this.lastModule) return this.lastTree!;
+    let tree = this.trees.get(module);
+    if (tree) {
+      // Most recently used last: Map iteration order is insertion order.
+      this.trees.delete(module);
+      this.trees.set(module, tree);
+    } else {
+      tree = parseSource(module.file, module.text);
+      this.add(module, tree);
+    }
+    this.lastModule = module;
+    this.lastTree = tree;
+    return tree;
+  }
+
+  add(module: ParsedModule, tree: ts.SourceFile): void {
+    this.trees.delete(module);
+    this.trees.set(module, tree);
+    while (this.trees.size > this.capacity) {
+      const oldest = this.trees.keys().next().value!;
+      this.trees.delete(oldest);
+      if (oldest === this.lastModule) {
+        this.lastModule = null;
+        this.lastTree = null;
+      }
+    }
+  }
+
+  /** Drops every tree (the analysis is done). */
+  clear(): void {
+    this.trees.clear();
+    this.lastModule = null;
+    this.lastTree = null;
+  }
+}
+
+/** The node a NodeRef names in the module's (possibly re-parsed) tree. */
+export function nodeAt<T extends ts.Node>(module: ParsedModule, ref: NodeRef<T>): T {
+  let current: ts.Node = module.source;
+  for (;;) {
+    if (current.pos === ref.pos && current.end === ref.end && current.kind === ref.kind) return current as T;
+    let next: ts.Node | undefined;
+    forEachChild(current, (child) => {
+      // A zero-width node (an omitted array element) lies only in a child that starts at or before it and ends
+      // after it, or is that node itself.
+      const inside =
+        child.pos === child.end
+          ? child.pos === ref.pos && ref.end === ref.pos
+          : child.pos <= ref.pos && ref.end <= child.end && (ref.pos < ref.end || ref.pos < child.end);
+      if (inside) {
+        next = child;
+        return true;
+      }
+      return undefined;
+    });
+    if (!next) throw new Error(`internal error: no ${SyntaxKind[ref.kind]} at ${ref.pos}-${ref.end} in ${module.path}`);
+    current = next;
+  }
+}
+
+/** Where a node's first token starts, as node.getStart() gives it, without its tree. */
+export function startOf(module: ParsedModule, ref: NodeRef): number {
+  // An empty node (an array hole) starts where it is, trivia and all, as the compiler has it.
+  return ref.pos === ref.end ? ref.pos : skipTrivia(module.text, ref.pos);
+}
+
+/** The source text of a node, as node.getText() gives it. */
+export function textOf(module: ParsedModule, ref: NodeRef): string {
+  return module.text.slice(startOf(module, ref), ref.end);
+}
+
+/** The line a node starts on, as lineOf gives it, without its tree. */
+export function lineOfRef(module: ParsedModule, ref: NodeRef): number {
+  return module.positionAt(startOf(module, ref)).line;
 }
 
 export function lineOf(module: ParsedModule, node: ts.Node): number {

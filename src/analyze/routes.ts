@@ -1,8 +1,8 @@
 import { ts } from 'ts-morph';
 import type { MountStep, Route, UnresolvedRoute } from '../model/analysis.js';
 import { compareStrings, sortBy } from '../util/compare.js';
-import { type Evaluator, type Value } from './evaluator.js';
-import { type ParsedModule, lineOf, literalText } from './parsed-module.js';
+import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround } from './evaluator.js';
+import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpression, isCallExpression,
@@ -28,14 +28,32 @@ interface RouterEvent {
   kind: 'route' | 'use';
   method: string;
   module: ParsedModule;
-  call: ts.CallExpression;
+  call: NodeRef<ts.CallExpression>;
   /** The path argument, if the call has one (routes always; `use` optionally). */
-  pathNode: ts.Expression | undefined;
+  pathNode: NodeRef<ts.Expression> | undefined;
   /** Arguments after the path. */
-  args: ts.Expression[];
+  args: Array<NodeRef<ts.Expression>>;
   order: OrderKey;
   /** Loop variables bound for this registration (one event per element of an iterated route table). */
-  bindings: Map<ts.Node, Value>;
+  bindings: Bindings;
+}
+
+/** A call `x.<method>(…)` with a router method (or listen), as read from its tree. */
+interface Registration {
+  call: NodeRef<ts.CallExpression>;
+  start: number;
+  method: string;
+  receiver: NodeRef<ts.Expression>;
+  loops: Loop[];
+  args: Array<{ ref: NodeRef<ts.Expression>; pathLike: boolean; routerLike: boolean }>;
+}
+
+/** Syntax of registration arguments, read from memory when it was recorded, else from the (re-parsed) tree. */
+interface ArgumentSyntax {
+  middlewareName: (module: ParsedModule, ref: NodeRef<ts.Expression>) => string;
+  arrayElements: (module: ParsedModule, ref: NodeRef<ts.Expression>) => Array<NodeRef<ts.Expression>>;
+  spreadTarget: (module: ParsedModule, ref: NodeRef<ts.Expression>) => NodeRef<ts.Expression>;
+  handlerSyntax: (module: ParsedModule, ref: NodeRef<ts.Expression>) => HandlerSyntax | null;
 }
 
 interface PendingParamEvent {
@@ -55,40 +73,55 @@ export interface RouteTable {
  * functions that receive the app as a parameter), and walks the mount tree from each root app so every
  * route gets its full path and the middleware chain in front of it.
  */
-export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, entryFile: string | null): RouteTable {
-  const routers = new Map<string, RouterValue>();
-  const events = new Map<string, RouterEvent[]>();
-  const pending: PendingParamEvent[] = [];
-  const bindings = new Map<string, Set<string>>(); // param key -> router ids or other param keys ("param:" prefix)
-  const bindingSites = new Map<string, OrderKey>();
-  const listenModules = new Set<string>();
-  const unresolved: UnresolvedRoute[] = [];
+export class RouteTableBuilder {
+  private readonly routers = new Map<string, RouterValue>();
+  private readonly events = new Map<string, RouterEvent[]>();
+  private readonly pending: PendingParamEvent[] = [];
+  /** param key -> router ids or other param keys ("param:" prefix) */
+  private readonly bindings = new Map<string, Set<string>>();
+  private readonly bindingSites = new Map<string, OrderKey>();
+  /** The index in the project's file list of the module each binding site is in. */
+  private readonly bindingSiteFiles = new Map<string, number>();
+  private readonly listenModules = new Set<string>();
+  private readonly registrations: Array<{ module: ParsedModule; fileIndex: number; registrations: Registration[] }> = [];
+  // Read from registrations' arguments while their trees are at hand (by declarationKey): middlewareName of calls
+  // and functions, the elements of arrays and what spreads spread.
+  private readonly middlewareNames = new Map<string, string>();
+  private readonly arrayElements = new Map<string, Array<NodeRef<ts.Expression>>>();
+  private readonly spreadTargets = new Map<string, NodeRef<ts.Expression>>();
+  private readonly handlerSyntax = new Map<string, HandlerSyntax>();
 
-  const addEvent = (router: RouterValue, event: RouterEvent) => {
-    routers.set(router.id, router);
-    const list = events.get(router.id) ?? [];
+  constructor(private readonly evaluator: Evaluator) {}
+
+  private addEvent(router: RouterValue, event: RouterEvent): void {
+    this.routers.set(router.id, router);
+    const list = this.events.get(router.id) ?? [];
     list.push(event);
-    events.set(router.id, list);
-  };
+    this.events.set(router.id, list);
+  }
 
-  for (const module of modules) {
-    const inspectCall = (module: ParsedModule, call: ts.CallExpression) => {
+  /**
+   * Reads a module's calls while its tree is at hand (`calls`: its call expressions in walk order). A router passed
+   * to a function binds that function's parameter now; registrations (`x.get(…)`, `x.use(…)`) are kept as plain
+   * data and read in `build`, once every module has been read, because the loops around them may need every call
+   * site of the program (see Evaluator.callSiteArguments).
+   */
+  summarize(module: ParsedModule, calls: Iterable<ts.Node>, fileIndex: number): void {
+    const { evaluator } = this;
+    const registrations: Registration[] = [];
+    for (const call of calls) {
+      if (!isCallExpression(call)) continue;
       const callee = call.expression;
       if (isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
         if (ROUTER_CALLS.has(method) || method === 'listen') {
-          for (const bindings of evaluator.loopBindings(module, call)) {
-            const target = evaluator.evaluateWith(module, callee.expression, bindings);
-            if (method === 'listen') {
-              if (target.k === 'router') listenModules.add(module.path);
-              continue;
-            }
-            const event = toEvent(module, call, method, target, bindings);
-            if (!event) continue;
-            const order: OrderKey = [module.path, call.getStart(module.source), 0];
-            if (event.target.k === 'router') addEvent(event.target, { ...event.event, order });
-            else pending.push({ paramKey: paramKey(event.target), event: event.event });
-          }
+          const args = call.arguments.map((a) => ({ ref: refOf(a), pathLike: isPathLike(a), routerLike: looksLikeRouter(module, refOf(a)) }));
+          const loops = loopsAround(module, call);
+          // Evaluated now, while the tree is here, so that reading the registration later finds them cached.
+          for (const loop of loops) evaluator.evaluateRef(module, loop.iterated);
+          evaluator.evaluate(module, callee.expression);
+          for (const arg of call.arguments) this.recordArgument(module, arg);
+          registrations.push({ call: refOf(call), start: call.getStart(module.source), method, receiver: refOf(callee.expression), loops, args });
         }
       }
       // A function called with a router (or with a parameter that may be one) binds its parameter to it.
@@ -100,19 +133,111 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
             args.forEach((arg, index) => {
               if (arg?.k !== 'router' && arg?.k !== 'param') return;
               const key = `${fn.id}#${index}`;
-              const set = bindings.get(key) ?? new Set();
+              const set = this.bindings.get(key) ?? new Set();
               set.add(arg.k === 'router' ? arg.id : `param:${paramKey(arg)}`);
-              if (arg.k === 'router') routers.set(arg.id, arg);
-              bindings.set(key, set);
-              bindingSites.set(key, [module.path, call.getStart(module.source), 0]);
+              if (arg.k === 'router') this.routers.set(arg.id, arg);
+              this.bindings.set(key, set);
+              // The last call in file order (then walk order) gives the site, whatever the order modules come in.
+              if ((this.bindingSiteFiles.get(key) ?? -1) <= fileIndex) {
+                this.bindingSites.set(key, [module.path, call.getStart(module.source), 0]);
+                this.bindingSiteFiles.set(key, fileIndex);
+              }
             });
           }
         }
+        // The call index (Evaluator.callSiteArguments) evaluates every callee and may evaluate any argument.
+        evaluator.evaluate(module, callee);
+        for (const arg of call.arguments) evaluator.evaluate(module, arg);
       }
-    };
-    // The module's calls in walk order (collected when it was parsed).
-    for (const call of module.calls) if (isCallExpression(call)) inspectCall(module, call);
+    }
+    if (registrations.length > 0) this.registrations.push({ module, fileIndex, registrations });
   }
+
+  /** What the route table needs of a registration's argument later, taken while its tree is at hand. */
+  private recordArgument(module: ParsedModule, node: ts.Expression): void {
+    const key = declarationKey(module, node);
+    if (isArrayLiteralExpression(node)) {
+      const elements = node.elements.filter((e): e is ts.Expression => !isOmittedExpression(e));
+      this.arrayElements.set(key, elements.map(refOf));
+      for (const element of elements) this.recordArgument(module, element);
+    } else if (isSpreadElement(node)) {
+      this.spreadTargets.set(key, refOf(node.expression));
+      this.recordArgument(module, node.expression);
+    } else if (isCallExpression(node) || isFunctionExpression(node) || isArrowFunction(node)) {
+      this.middlewareNames.set(key, middlewareNameOf(module, node));
+      this.handlerSyntax.set(key, handlerSyntaxOf(module, node)!);
+      if (isCallExpression(node)) {
+        const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
+        if (wrapped) this.recordArgument(module, wrapped);
+      }
+    }
+  }
+
+  /** The registrations of every module, in file order and walk order, as the route table reads them. */
+  private readRegistrations(): void {
+    const { evaluator, pending, listenModules } = this;
+    const byFile = [...this.registrations].sort((a, b) => a.fileIndex - b.fileIndex);
+    for (const { module, registrations } of byFile) {
+      for (const registration of registrations) {
+        const { method } = registration;
+        for (const bindings of evaluator.bindingsOf(module, registration.loops)) {
+          const target = evaluator.evaluateRefWith(module, registration.receiver, bindings);
+          if (method === 'listen') {
+            if (target.k === 'router') listenModules.add(module.path);
+            continue;
+          }
+          const event = toEvent(module, registration, target, bindings);
+          if (!event) continue;
+          const order: OrderKey = [module.path, registration.start, 0];
+          if (event.target.k === 'router') this.addEvent(event.target, { ...event.event, order });
+          else pending.push({ paramKey: paramKey(event.target), event: event.event });
+        }
+      }
+    }
+  }
+
+  build(entryFile: string | null): RouteTable {
+    this.readRegistrations();
+    const names = this.middlewareNames;
+    const middlewareName = (module: ParsedModule, ref: NodeRef<ts.Expression>): string =>
+      names.get(declarationKey(module, ref)) ??
+      (ref.kind === SyntaxKind.CallExpression || ref.kind === SyntaxKind.FunctionExpression || ref.kind === SyntaxKind.ArrowFunction
+        ? middlewareNameOf(module, nodeAt(module, ref))
+        : middlewareNameOf(module, ref));
+    const syntax: ArgumentSyntax = {
+      middlewareName,
+      arrayElements: (module, ref) =>
+        this.arrayElements.get(declarationKey(module, ref)) ??
+        nodeAt(module, ref as NodeRef<ts.ArrayLiteralExpression>).elements.filter((e): e is ts.Expression => !isOmittedExpression(e)).map(refOf),
+      handlerSyntax: (module, ref) => {
+        if (ref.kind !== SyntaxKind.ArrowFunction && ref.kind !== SyntaxKind.FunctionExpression && ref.kind !== SyntaxKind.CallExpression) return null;
+        return this.handlerSyntax.get(declarationKey(module, ref)) ?? handlerSyntaxOf(module, nodeAt(module, ref));
+      },
+      spreadTarget: (module, ref) => this.spreadTargets.get(declarationKey(module, ref)) ?? refOf(nodeAt(module, ref as NodeRef<ts.SpreadElement>).expression),
+    };
+    return buildTable(this.evaluator, this.routers, this.events, this.pending, this.bindings, this.bindingSites, this.listenModules, syntax, entryFile);
+  }
+}
+
+function buildTable(
+  evaluator: Evaluator,
+  routers: Map<string, RouterValue>,
+  events: Map<string, RouterEvent[]>,
+  pending: PendingParamEvent[],
+  bindings: Map<string, Set<string>>,
+  bindingSites: Map<string, OrderKey>,
+  listenModules: Set<string>,
+  syntax: ArgumentSyntax,
+  entryFile: string | null,
+): RouteTable {
+  const { middlewareName } = syntax;
+  const unresolved: UnresolvedRoute[] = [];
+  const addEvent = (router: RouterValue, event: RouterEvent) => {
+    routers.set(router.id, router);
+    const list = events.get(router.id) ?? [];
+    list.push(event);
+    events.set(router.id, list);
+  };
 
   // Registrations on function parameters land on every router the parameter is bound to.
   for (const { paramKey: key, event } of pending) {
@@ -120,7 +245,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     if (targets.size === 0) {
       unresolved.push({
         file: event.module.path,
-        line: lineOf(event.module, event.call),
+        line: lineOfRef(event.module, event.call),
         reason: `registered on a parameter of a function that is never called with an app or router`,
       });
       continue;
@@ -128,7 +253,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     const site = bindingSites.get(key) ?? [event.module.path, 0, 0];
     for (const id of targets) {
       const router = routers.get(id);
-      if (router) addEvent(router, { ...event, order: [site[0], site[1], event.call.getStart(event.module.source)] });
+      if (router) addEvent(router, { ...event, order: [site[0], site[1], startOf(event.module, event.call)] });
     }
   }
   for (const list of events.values()) {
@@ -140,8 +265,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
   for (const list of events.values()) {
     for (const event of list) {
       if (event.kind !== 'use') continue;
-      for (const arg of flattenArgs(event.module, event.args, evaluator, event.bindings)) {
-        const value = evaluator.evaluateWith(arg.module, arg.node, arg.bindings);
+      for (const arg of flattenArgs(event.module, event.args, evaluator, syntax, event.bindings)) {
+        const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
         if (value.k === 'router') mounted.add(value.id);
       }
     }
@@ -160,7 +285,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
   const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[], origin: string | null): void => {
     if (stack.includes(router.id) || stack.length > MAX_MOUNT_DEPTH) return;
     if (++visits > MAX_MOUNT_VISITS) {
-      truncatedAt ??= { file: router.module.path, line: lineOf(router.module, router.node) };
+      truncatedAt ??= { file: router.module.path, line: lineOfRef(router.module, router.node) };
       return;
     }
     reached.add(router.id);
@@ -170,30 +295,30 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
       if (paths === null) {
         unresolved.push({
           file: event.module.path,
-          line: lineOf(event.module, event.call),
-          reason: `path \`${event.pathNode!.getText(event.module.source)}\` is not a static string`,
+          line: lineOfRef(event.module, event.call),
+          reason: `path \`${textOf(event.module, event.pathNode!)}\` is not a static string`,
         });
         continue;
       }
-      const args = flattenArgs(event.module, event.args, evaluator, event.bindings);
+      const args = flattenArgs(event.module, event.args, evaluator, syntax, event.bindings);
       if (event.kind === 'use') {
         const before: string[] = [];
         for (const arg of args) {
-          const value = evaluator.evaluateWith(arg.module, arg.node, arg.bindings);
+          const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
           if (value.k === 'router') {
             for (const path of paths) {
-              const step: MountStep = { file: event.module.path, line: lineOf(event.module, event.call), prefix: path };
+              const step: MountStep = { file: event.module.path, line: lineOfRef(event.module, event.call), prefix: path };
               const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, path)).map((m) => m.name);
               const configuredBy = factoryOrigin(arg.module, arg.node, evaluator, value) ?? origin;
               walk(value, joinPath(prefix, path), [...inherited, ...applicable, ...before], [...mounts, step], [...stack, router.id], configuredBy);
             }
-          } else if (value.k === 'unknown' && looksLikeRouter(arg.node)) {
+          } else if (value.k === 'unknown' && looksLikeRouter(arg.module, arg.node)) {
             unresolved.push({
               file: arg.module.path,
-              line: lineOf(arg.module, arg.node),
-              reason: `mounted value \`${arg.node.getText(arg.module.source)}\` could not be resolved statically`,
+              line: lineOfRef(arg.module, arg.node),
+              reason: `mounted value \`${textOf(arg.module, arg.node)}\` could not be resolved statically`,
             });
-          } else if (!(value.k === 'function' && value.node.parameters.length === 4)) {
+          } else if (!(value.k === 'function' && nodeAt(value.module, value.node).parameters.length === 4)) {
             // Error handlers (err, req, res, next) never run in front of a route on the normal path.
             const name = middlewareName(arg.module, arg.node);
             before.push(name);
@@ -212,8 +337,8 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
           path: joinPath(prefix, localPath),
           localPath: localPath === '' ? '/' : localPath,
           file: event.module.path,
-          line: lineOf(event.module, event.call),
-          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, handlerArg.bindings),
+          line: lineOfRef(event.module, event.call),
+          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, syntax, handlerArg.bindings),
           middleware: [...inherited, ...applicable, ...middleware],
           mounts,
           origin,
@@ -238,7 +363,7 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
     if (routeEvents.length === 0) continue;
     unresolved.push({
       file: router.module.path,
-      line: lineOf(router.module, router.node),
+      line: lineOfRef(router.module, router.node),
       reason: `router with ${routeEvents.length} route(s) is never mounted on an app`,
     });
   }
@@ -253,33 +378,36 @@ export function buildRouteTable(modules: ParsedModule[], evaluator: Evaluator, e
 
 function toEvent(
   module: ParsedModule,
-  call: ts.CallExpression,
-  method: string,
+  registration: Registration,
   target: Value,
-  bindings: Map<ts.Node, Value>,
+  bindings: Bindings,
 ): { target: RouterValue | (Value & { k: 'param' }); event: Omit<RouterEvent, 'order'> } | null {
-  const args = [...call.arguments];
+  const { method, args } = registration;
+  const call = registration.call;
+  const refs = args.map((a) => a.ref);
   if (target.k === 'route-chain') {
     if (!HTTP_METHODS.has(method) || args.length === 0) return null;
     return {
       target: target.router,
-      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args, bindings },
+      event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: target.paths, args: refs, bindings },
     };
   }
   if (target.k !== 'router' && target.k !== 'param') return null;
   if (method === 'param') return null;
   if (method === 'use') {
     if (args.length === 0) return null;
-    const first = args[0]!;
-    const hasPath = isPathLike(first);
+    const hasPath = args[0]!.pathLike;
     // `passport.use(strategy)` on a parameter is not a mount: a mount has a path or something router-like.
-    if (target.k === 'param' && !hasPath && !args.some((a) => looksLikeRouter(a))) return null;
-    return { target, event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? first : undefined, args: hasPath ? args.slice(1) : args, bindings } };
+    if (target.k === 'param' && !hasPath && !args.some((a) => a.routerLike)) return null;
+    return {
+      target,
+      event: { kind: 'use', method: 'USE', module, call, pathNode: hasPath ? refs[0] : undefined, args: hasPath ? refs.slice(1) : refs, bindings },
+    };
   }
   // app.get('setting') reads a setting; a route needs a path and at least one handler.
   if (args.length < 2) return null;
-  if (target.k === 'param' && !isPathLike(args[0]!)) return null;
-  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: args[0], args: args.slice(1), bindings } };
+  if (target.k === 'param' && !args[0]!.pathLike) return null;
+  return { target, event: { kind: 'route', method: method.toUpperCase(), module, call, pathNode: refs[0], args: refs.slice(1), bindings } };
 }
 
 function isPathLike(node: ts.Expression): boolean {
@@ -295,8 +423,9 @@ function isPathLike(node: ts.Expression): boolean {
  * that supplies its configuration (the first internal import the call's arguments name) is where the routes
  * really belong.
  */
-function factoryOrigin(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, router: RouterValue): string | null {
-  if (!isCallExpression(node) || router.module === module) return null;
+function factoryOrigin(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, router: RouterValue): string | null {
+  if (ref.kind !== SyntaxKind.CallExpression || router.module === module) return null;
+  const node = nodeAt(module, ref as NodeRef<ts.CallExpression>);
   let found: string | null = null;
   const visit = (child: ts.Node): void => {
     if (found) return;
@@ -332,26 +461,26 @@ function routersBoundTo(key: string, bindings: Map<string, Set<string>>, seen = 
 
 interface ArgRef {
   module: ParsedModule;
-  node: ts.Expression;
-  bindings: Map<ts.Node, Value>;
+  node: NodeRef<ts.Expression>;
+  bindings: Bindings;
 }
 
 /** Middleware arrays (inline or held in a constant) count as their elements, in order. */
-function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Evaluator, bindings: Map<ts.Node, Value>, depth = 0): ArgRef[] {
+function flattenArgs(module: ParsedModule, args: Array<NodeRef<ts.Expression>>, evaluator: Evaluator, syntax: ArgumentSyntax, bindings: Bindings, depth = 0): ArgRef[] {
   const out: ArgRef[] = [];
   for (const arg of args) {
-    if (isArrayLiteralExpression(arg)) {
-      out.push(...flattenArgs(module, arg.elements.filter((e): e is ts.Expression => !isOmittedExpression(e)), evaluator, bindings, depth + 1));
+    if (arg.kind === SyntaxKind.ArrayLiteralExpression) {
+      out.push(...flattenArgs(module, syntax.arrayElements(module, arg), evaluator, syntax, bindings, depth + 1));
       continue;
     }
-    if (isSpreadElement(arg)) {
-      out.push(...flattenArgs(module, [arg.expression], evaluator, bindings, depth + 1));
+    if (arg.kind === SyntaxKind.SpreadElement) {
+      out.push(...flattenArgs(module, [syntax.spreadTarget(module, arg)], evaluator, syntax, bindings, depth + 1));
       continue;
     }
-    if (isIdentifier(arg) && depth < 4) {
-      const value = evaluator.evaluateWith(module, arg, bindings);
+    if (arg.kind === SyntaxKind.Identifier && depth < 4) {
+      const value = evaluator.evaluateRefWith(module, arg, bindings);
       if (value.k === 'array') {
-        out.push(...flattenArgs(value.module, value.items, evaluator, new Map(), depth + 1));
+        out.push(...flattenArgs(value.module, value.items, evaluator, syntax, new Map(), depth + 1));
         continue;
       }
     }
@@ -360,18 +489,18 @@ function flattenArgs(module: ParsedModule, args: ts.Expression[], evaluator: Eva
   return out;
 }
 
-function evaluatePaths(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): string[] | null {
-  if (isRegularExpressionLiteral(node)) return [node.text];
-  if (isArrayLiteralExpression(node)) {
+function evaluatePaths(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, bindings: Bindings): string[] | null {
+  if (ref.kind === SyntaxKind.RegularExpressionLiteral) return [nodeAt(module, ref as NodeRef<ts.RegularExpressionLiteral>).text];
+  if (ref.kind === SyntaxKind.ArrayLiteralExpression) {
     const out: string[] = [];
-    for (const element of node.elements) {
-      const inner = evaluatePaths(module, element as ts.Expression, evaluator, bindings);
+    for (const element of nodeAt(module, ref as NodeRef<ts.ArrayLiteralExpression>).elements) {
+      const inner = evaluatePaths(module, refOf(element), evaluator, bindings);
       if (inner === null) return null;
       out.push(...inner);
     }
     return out;
   }
-  const value = evaluator.evaluateWith(module, node, bindings);
+  const value = evaluator.evaluateRefWith(module, ref, bindings);
   return value.k === 'string' ? [value.value] : null;
 }
 
@@ -388,39 +517,51 @@ function scopeApplies(scope: string, path: string): boolean {
   return path === base || path.startsWith(`${base}/`);
 }
 
-function looksLikeRouter(node: ts.Expression): boolean {
-  return /rout|api|controller|app/i.test(node.getText()) && !isCallExpression(node);
+function looksLikeRouter(module: ParsedModule, ref: NodeRef<ts.Expression>): boolean {
+  return /rout|api|controller|app/i.test(textOf(module, ref)) && ref.kind !== SyntaxKind.CallExpression;
 }
 
-function middlewareName(module: ParsedModule, node: ts.Expression): string {
-  if (isIdentifier(node) || isPropertyAccessExpression(node)) return node.getText(module.source);
-  if (isCallExpression(node)) return node.expression.getText(module.source);
-  if ((isFunctionExpression(node) || isArrowFunction(node)) && node.name) return node.name.getText(module.source);
+/** How a middleware argument is named in the route table: its text, the function a call makes it with, or its name. */
+function middlewareNameOf(module: ParsedModule, node: ts.Expression | NodeRef<ts.Expression>): string {
+  if (node.kind === SyntaxKind.Identifier || node.kind === SyntaxKind.PropertyAccessExpression) return textOf(module, node);
+  const expression = node as ts.Expression;
+  if (isCallExpression(expression)) return expression.expression.getText(module.source);
+  if ((isFunctionExpression(expression) || isArrowFunction(expression)) && expression.name) return expression.name.getText(module.source);
   return '<inline>';
 }
 
-function describeHandler(module: ParsedModule, node: ts.Expression, evaluator: Evaluator, bindings: Map<ts.Node, Value>): Route['handler'] {
-  if (isArrowFunction(node) || isFunctionExpression(node)) {
-    return { module: module.path, name: node.name?.text ?? null, line: lineOf(module, node) };
-  }
-  if (isCallExpression(node)) {
+function describeHandler(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, syntax: ArgumentSyntax, bindings: Bindings): Route['handler'] {
+  const handler = syntax.handlerSyntax(module, ref);
+  if (handler?.k === 'function') return { module: module.path, name: handler.name, line: handler.line };
+  if (handler?.k === 'call') {
     // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
-    const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
-    if (wrapped) return describeHandler(module, wrapped, evaluator, bindings);
-    const made = evaluator.evaluate(module, node.expression);
+    if (handler.wrapped) return describeHandler(module, handler.wrapped, evaluator, syntax, bindings);
+    const made = evaluator.evaluateRef(module, handler.callee);
     if (made.k === 'function') {
       const returned = evaluator.returnValue(made);
       if (returned.k === 'function') return functionHandler(returned, evaluator);
     }
-    return { module: module.path, name: node.expression.getText(module.source), line: null };
+    return { module: module.path, name: handler.calleeText, line: null };
   }
-  const value = evaluator.evaluateWith(module, node, bindings);
+  const value = evaluator.evaluateRefWith(module, ref, bindings);
   if (value.k === 'function') return functionHandler(value, evaluator);
-  return { module: module.path, name: node.getText(module.source), line: null };
+  return { module: module.path, name: textOf(module, ref), line: null };
+}
+
+type HandlerSyntax =
+  | { k: 'function'; name: string | null; line: number }
+  | { k: 'call'; wrapped: NodeRef<ts.Expression> | null; callee: NodeRef<ts.Expression>; calleeText: string };
+
+/** What describeHandler reads of a function literal or call, or null for any other expression. */
+function handlerSyntaxOf(module: ParsedModule, node: ts.Expression): HandlerSyntax | null {
+  if (isArrowFunction(node) || isFunctionExpression(node)) return { k: 'function', name: node.name?.text ?? null, line: lineOf(module, node) };
+  if (!isCallExpression(node)) return null;
+  const wrapped = node.arguments.find((a) => isArrowFunction(a) || isFunctionExpression(a) || isIdentifier(a) || isPropertyAccessExpression(a));
+  return { k: 'call', wrapped: wrapped ? refOf(wrapped) : null, callee: refOf(node.expression), calleeText: node.expression.getText(module.source) };
 }
 
 function functionHandler(value: Value & { k: 'function' }, _evaluator: Evaluator): Route['handler'] {
-  return { module: value.module.path, name: value.name, line: lineOf(value.module, value.node) };
+  return { module: value.module.path, name: value.name, line: lineOfRef(value.module, value.node) };
 }
 
 function dedupeUnresolved(items: UnresolvedRoute[]): UnresolvedRoute[] {

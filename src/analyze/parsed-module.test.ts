@@ -1,0 +1,56 @@
+import { ts } from 'ts-morph';
+import { describe, expect, it } from 'vitest';
+import { ParsedModule, TreeCache, addressOf, lineOf, lineOfRef, nodeAt, parseSource, refOf, startOf, textOf } from './parsed-module.js';
+
+// Nodes that share a start and a kind (`a.b.c` and `a.b`), or an end and a kind (`a = b = c`, `x => y => z`),
+// zero-width nodes (array holes), a shebang and comments before nodes.
+const SOURCE = [
+  '#!/usr/bin/env node',
+  '/** leading doc */',
+  'const a = { b: { c: [1, , 3] } };',
+  'let x, y, z;',
+  'x = y = z = a.b.c;',
+  'const curry = (p: number) => (q: number) => (r: number) => p + q + r;',
+  'const pick = cond ? (other ? 1 : 2) : 3;',
+  'call(a)(x)(y).then((v) => v).catch(() => {});',
+  'export function f(this: unknown, [, second]: number[]) {',
+  '  // a comment',
+  '  return second ? f.call(this, [second]) : undefined;',
+  '}',
+  '',
+].join('\n');
+
+function everyNode(source: ts.SourceFile): ts.Node[] {
+  const out: ts.Node[] = [];
+  const visit = (node: ts.Node): void => {
+    out.push(node);
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(source, visit);
+  return out;
+}
+
+describe('NodeRef', () => {
+  it('names the same node in a tree parsed again, and reads its start, line and text without the tree', () => {
+    const file = '/project/src/sample.ts';
+    const module = new ParsedModule(file, 'src/sample.ts', SOURCE, 'ts', [], new TreeCache(1));
+    const original = parseSource(file, SOURCE);
+    const reparsed = module.source;
+    expect(reparsed).not.toBe(original);
+    const nodes = everyNode(original);
+    expect(nodes.some((node) => node.kind === ts.SyntaxKind.OmittedExpression)).toBe(true);
+    const addresses = new Set<number>();
+    for (const node of nodes) {
+      const ref = refOf(node);
+      addresses.add(addressOf(ref));
+      const found = nodeAt(module, ref);
+      expect([found.pos, found.end, found.kind]).toEqual([node.pos, node.end, node.kind]);
+      expect(found.parent.kind).toBe(node.parent.kind);
+      expect(startOf(module, ref)).toBe(node.getStart(original));
+      expect(lineOfRef(module, ref)).toBe(lineOf(module, node));
+      expect(textOf(module, ref)).toBe(node.getText(original));
+    }
+    // Every node has an address of its own.
+    expect(addresses.size).toBe(nodes.length);
+  });
+});
