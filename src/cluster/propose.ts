@@ -29,6 +29,11 @@ interface Facts {
   imports: Map<string, Set<string>>;
   typeOnlyModules: Set<string>;
   routesByModule: Map<string, string[]>;
+  /**
+   * Modules that keep state in the process (module state, an in-process cache) and that only request-handling code
+   * uses, not the modules that register routes or mount routers: a library would give each service its own copy.
+   */
+  servicedState: Set<string>;
 }
 
 /**
@@ -66,6 +71,7 @@ export function proposeSplit(analysis: Analysis, settings: PlanSettings, granula
   let clusters = clusterAtGranularity(graph, settings, granularity, facts);
   shared = findShared(clusters, facts, settings.sharedThreshold, shared, entrypoints);
   clusters = clusters.map((c) => c.filter((m) => !shared.has(m))).filter((c) => c.length > 0);
+  clusters = homeForState(shared, clusters, facts);
   clusters = placeHubs(hubs, clusters, facts);
   clusters = placeStartupHelpers(startupHelpers, clusters, facts, entrypoints, shared);
   clusters = mergeRoutelessClusters(clusters, graph, facts);
@@ -114,7 +120,18 @@ function collectFacts(analysis: Analysis): Facts {
   const typeOnlyModules = new Set(
     analysis.modules.filter((m) => m.exports.length > 0 && m.exports.every((e) => e.kind === 'type')).map((m) => m.path),
   );
-  return { routeModules, writers, definers, importers, imports, typeOnlyModules, routesByModule };
+  // Modules that register routes or mount routers use middleware factories at load time (a rate limiter): those
+  // stay libraries, state and all. A stateful module used only from handlers and services is a capability of
+  // its own (an outbox, an index): it needs one home, and the others call it.
+  const wiring = new Set(analysis.routes.flatMap((r) => [r.file, ...r.mounts.map((m) => m.file)]));
+  const stateful = new Set(analysis.hazards.filter((h) => h.kind === 'module-state' || h.kind === 'in-process-cache').map((h) => h.file));
+  const servicedState = new Set(
+    [...stateful].filter((m) => {
+      const users = [...(importers.get(m) ?? [])];
+      return users.length > 0 && users.every((u) => !wiring.has(u));
+    }),
+  );
+  return { routeModules, writers, definers, importers, imports, typeOnlyModules, routesByModule, servicedState };
 }
 
 /**
@@ -217,6 +234,26 @@ function countServing(clusters: string[][], facts: Facts): number {
 }
 
 /** Each hub joins the cluster holding most of the modules it imports (ties: the first cluster in order). */
+/**
+ * A would-be library that keeps state used from request handling (an outbox, an index) cannot be copied into every
+ * service: each copy would keep its own state. It joins the cluster whose modules use it most, and the others
+ * call it there. Taken out of the libraries after clustering, so the clusters themselves do not change; one that
+ * other shared code imports stays a library (shared code must not depend on a service).
+ */
+function homeForState(shared: Set<string>, clusters: string[][], facts: Facts): string[][] {
+  const out = clusters.map((c) => [...c]);
+  for (const module of [...shared].filter((m) => facts.servicedState.has(m)).sort(compareStrings)) {
+    const importers = [...(facts.importers.get(module) ?? [])];
+    if (importers.some((i) => shared.has(i))) continue;
+    const counts = out.map((c) => importers.filter((i) => c.includes(i)).length);
+    const best = counts.indexOf(Math.max(...counts));
+    if (best < 0 || counts[best] === 0) continue;
+    out[best] = [...out[best]!, module].sort(compareStrings);
+    shared.delete(module);
+  }
+  return out;
+}
+
 function placeHubs(hubs: string[], clusters: string[][], facts: Facts): string[][] {
   const out = clusters.map((c) => [...c]);
   for (const hub of [...hubs].sort(compareStrings)) {

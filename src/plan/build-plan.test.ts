@@ -110,3 +110,15 @@ describe('plan rules on small projects', () => {
     expect(expandModules(['src/a/**', 'src/c.ts', 'src/nope.ts'], all)).toEqual(['src/a/sub/z.ts', 'src/a/x.ts', 'src/a/y.ts', 'src/c.ts']);
   });
 });
+
+describe('the proposal for fixtures/blog-cjs', async () => {
+  const { plan } = await proposedPlan('blog-cjs');
+
+  it('gives state used from request handling one home: the mailer joins the service that uses it most, not a library', () => {
+    expect(plan.sharedLibraries.flatMap((l) => l.modules)).not.toContain('services/mailer.js');
+    expect(plan.services.find((s) => s.modules.includes('services/mailer.js'))?.name).toBe('reports');
+    // A middleware factory with state, used where routes are registered, stays a library (its hazard listed there).
+    const middleware = plan.sharedLibraries.find((l) => l.modules.includes('middleware/rate-limit.js'));
+    expect(middleware?.hazards?.map((h) => `${h.kind} ${h.file}`)).toEqual(['module-state middleware/rate-limit.js']);
+  });
+});

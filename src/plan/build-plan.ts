@@ -305,7 +305,7 @@ function judgeSeam(info: Analysis['modules'][number]['exports'][number] | undefi
   }
   switch (info.kind) {
     case 'function': {
-      if (!info.async) return { convertible: false, reason: `synchronous function: callers expect the value at once; make it async before it can become a call to ${owner}` };
+      if (!info.async) return { convertible: false, reason: `synchronous function: the scaffold makes it a call to ${owner} only where its result is never used; elsewhere make it async first` };
       if (!info.serializable) {
         const bad = info.params.map((p) => `${p.name}${p.type ? `: ${p.type}` : ''}`).join(', ');
         return { convertible: false, reason: `takes arguments that are not JSON (${bad}): pass plain data instead` };
