@@ -39,7 +39,8 @@ export const ServiceSchema = z.object({
   replicas: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }),
   cache: z
     .record(
-      z.string().regex(/^(GET \/\S*|CALL \S+#\S+)$/, 'a key is a GET route of the service ("GET /api/products") or a call it makes ("CALL src/catalog/catalog.api.ts#getProductPrices")'),
+      // Route paths are kept exactly as written, spaces and line breaks included (Express accepts them).
+      z.string().regex(/^(GET \/[\s\S]*|CALL \S+#\S+)$/, 'a key is a GET route of the service ("GET /api/products") or a call it makes ("CALL src/catalog/catalog.api.ts#getProductPrices")'),
       z.number().int().min(1).max(86_400),
     )
     .optional()
