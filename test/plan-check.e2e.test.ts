@@ -27,6 +27,33 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose plan then check on fixtures/%s
   });
 });
 
+describe('check with a plan large enough to be read in the background', () => {
+  it('finds the same drift, and reports broken YAML at its line and column as with a small plan', async () => {
+    const dir = copyFixture('shop-ts');
+    expect((await runCli(['plan', dir, '--yes'])).exitCode).toBe(0);
+    const planFile = path.join(dir, 'decompose.plan.yaml');
+    // 300 kB of comment: over the size from which check parses the plan in a worker thread while it analyses.
+    const padding = Array.from({ length: 3000 }, (_, i) => `# ${String(i).padStart(4, '0')} ${'x'.repeat(90)}`).join('\n');
+    fs.writeFileSync(planFile, `${fs.readFileSync(planFile, 'utf8')}\n${padding}\n`);
+    expect((await runCli(['check', dir])).exitCode).toBe(0);
+
+    const service = path.join(dir, 'src/cart/cart.service.ts');
+    fs.writeFileSync(service, `import { refundPayment } from '../payments/payment.service.js';\nexport const refundForCart = refundPayment;\n${fs.readFileSync(service, 'utf8')}`);
+    const drift = await runCli(['check', dir, '--format', 'github']);
+    expect(drift.exitCode).toBe(1);
+    expect(drift.stdout).toMatch(/^::error file=src\/cart\/cart\.service\.ts,line=1,col=1,title=[^:]+::cart imports refundPayment/m);
+
+    const text = fs.readFileSync(planFile, 'utf8');
+    const broken = text.replace(/^project: (.*)$/m, 'project: $1\nproject: again');
+    fs.writeFileSync(planFile, broken);
+    const line = broken.split('\n').indexOf('project: again') + 1;
+    const invalid = await runCli(['check', dir]);
+    expect(invalid.exitCode).toBe(2);
+    expect(invalid.stderr.split('\n')[0]).toContain(`decompose.plan.yaml:${line}:1`);
+    expect(invalid.stderr).toContain('DEC-050');
+  });
+});
+
 describe('the team-owned sections of the plan', () => {
   it('survive plan --refresh unchanged: check rules and the verify settings', async () => {
     const dir = copyFixture('shop-ts');
