@@ -9,7 +9,7 @@ import type { CheckResult, FindingLocation } from '../model/finding.js';
 import type { Plan } from '../model/plan.js';
 import { expandModules } from '../plan/build-plan.js';
 import { parsePlan } from '../plan/plan-file.js';
-import { readPlanYamlInBackground } from '../plan/plan-yaml-background.js';
+import { NOT_IN_BACKGROUND, readPlanYamlInBackground } from '../plan/plan-yaml-background.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
@@ -47,7 +47,7 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
   // A worker costs ~40 ms to start; a plan below this size parses in less on the main thread (fixture-sized repos).
-  const planYaml = text.length > BACKGROUND_PLAN_BYTES ? readPlanYamlInBackground(text) : { result: Promise.resolve(null), cancel: () => {} };
+  const planYaml = text.length > BACKGROUND_PLAN_BYTES ? readPlanYamlInBackground(text) : NOT_IN_BACKGROUND;
   let analysis: Analysis;
   try {
     analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });

@@ -1,4 +1,4 @@
-import type { Analysis } from '../model/analysis.js';
+import { type Analysis, isProcessState } from '../model/analysis.js';
 import type { PlanSettings } from '../model/plan.js';
 import { DNS_LABEL } from '../model/plan.js';
 import { type ModuleGraph, buildModuleGraph, resourceKey, routeModules as modulesOfRoute } from '../graph/module-graph.js';
@@ -124,7 +124,7 @@ function collectFacts(analysis: Analysis): Facts {
   // stay libraries, state and all. A stateful module used only from handlers and services is a capability of
   // its own (an outbox, an index): it needs one home, and the others call it.
   const wiring = new Set(analysis.routes.flatMap((r) => [r.file, ...r.mounts.map((m) => m.file)]));
-  const stateful = new Set(analysis.hazards.filter((h) => h.kind === 'module-state' || h.kind === 'in-process-cache').map((h) => h.file));
+  const stateful = new Set(analysis.hazards.filter((h) => isProcessState(h.kind)).map((h) => h.file));
   const servicedState = new Set(
     [...stateful].filter((m) => {
       const users = [...(importers.get(m) ?? [])];
@@ -233,7 +233,6 @@ function countServing(clusters: string[][], facts: Facts): number {
   return clusters.filter((c) => c.some((m) => facts.routeModules.has(m))).length;
 }
 
-/** Each hub joins the cluster holding most of the modules it imports (ties: the first cluster in order). */
 /**
  * A would-be library that keeps state used from request handling (an outbox, an index) cannot be copied into every
  * service: each copy would keep its own state. It joins the cluster whose modules use it most, and the others
@@ -254,6 +253,7 @@ function homeForState(shared: Set<string>, clusters: string[][], facts: Facts): 
   return out;
 }
 
+/** Each hub joins the cluster holding most of the modules it imports (ties: the first cluster in order). */
 function placeHubs(hubs: string[], clusters: string[][], facts: Facts): string[][] {
   const out = clusters.map((c) => [...c]);
   for (const hub of [...hubs].sort(compareStrings)) {

@@ -20,13 +20,19 @@ export function findCycles(nodes: string[], edges: Array<{ from: string; to: str
 
 /**
  * Every strongly connected component of the import graph (single modules too), each listed after every component it
- * reaches: what a module reaches can then be collected in one pass, components first-to-last.
+ * reaches, and the component of each module: what a module reaches can then be collected in one pass,
+ * components first-to-last.
  */
-export function componentsInReachOrder(nodes: string[], edges: Array<{ from: string; to: string }>): string[][] {
+export function componentsInReachOrder(nodes: string[], edges: Array<{ from: string; to: string }>): { components: string[][]; componentOf: Map<string, number> } {
   const graph = new Graph({ directed: true });
   for (const node of [...nodes].sort(compareStrings)) graph.setNode(node);
   for (const edge of edges) if (edge.from !== edge.to) graph.setEdge(edge.from, edge.to);
-  return stronglyConnected(graph);
+  const components = stronglyConnected(graph);
+  const componentOf = new Map<string, number>();
+  components.forEach((members, index) => {
+    for (const member of members) componentOf.set(member, index);
+  });
+  return { components, componentOf };
 }
 
 /**

@@ -125,6 +125,14 @@ export const HazardKindSchema = z.enum([
   'websocket',
 ]);
 
+/**
+ * Hazards that are state kept in one process's memory (a module-level variable, an in-process cache): each copy of the
+ * code, in another replica or another service, keeps its own.
+ */
+export function isProcessState(kind: string): boolean {
+  return kind === 'module-state' || kind === 'in-process-cache';
+}
+
 export const HazardSchema = z.object({
   kind: HazardKindSchema,
   file: repoPath,

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { Analysis } from '../model/analysis.js';
+import { type Analysis, isProcessState } from '../model/analysis.js';
 import {
   type Conflict,
   type ConflictOption,
@@ -396,8 +396,6 @@ function dedupe<T>(items: T[], key: (item: T) => string): T[] {
 
 export { DEFAULT_SETTINGS };
 
-const STATE_HAZARDS = new Set(['module-state', 'in-process-cache']);
-
 /**
  * The hazards in a shared library's modules. A library is copied into every service that uses it, so its module
  * state is kept once per service even with one replica each; the message says which services and which one uses
@@ -418,7 +416,7 @@ function libraryHazards(analysis: Analysis, modules: string[], serviceOf: (modul
   return sortBy(
     hazards.map((h) => {
       const counts = users.get(h.file) ?? new Map<string, number>();
-      if (!STATE_HAZARDS.has(h.kind) || counts.size < 2) return { kind: h.kind, file: h.file, line: h.line, message: h.message };
+      if (!isProcessState(h.kind) || counts.size < 2) return { kind: h.kind, file: h.file, line: h.line, message: h.message };
       const ranked = sortBy([...counts], ([, n]) => -n, ([name]) => name).map(([name]) => name);
       const message =
         `${h.message} In a shared library it splits further: each of the ${ranked.length} services using it (${[...ranked].sort(compareStrings).join(', ')}) keeps its own copy, even with one replica each. ` +

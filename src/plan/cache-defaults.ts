@@ -179,11 +179,7 @@ function contextOf(analysis: Analysis): CacheContext {
   let reaches: Map<string, Reach> | null = null;
   const computeReaches = (): Map<string, Reach> => {
     const runtimeEdges = [...edgesFrom.values()].flat();
-    const components = componentsInReachOrder(analysis.modules.map((m) => m.path), runtimeEdges);
-    const componentOf = new Map<string, number>();
-    components.forEach((members, index) => {
-      for (const member of members) componentOf.set(member, index);
-    });
+    const { components, componentOf } = componentsInReachOrder(analysis.modules.map((m) => m.path), runtimeEdges);
     const tagsOf: Array<Set<string>> = [];
     const statefulOf: Array<Set<string>> = [];
     const out = new Map<string, Reach>();

@@ -52,11 +52,7 @@ export function routeUseCases(analysis: Analysis, units: Set<string>): Record<st
   const words = Math.ceil(ids.length / 32);
   const starts = analysis.routes.map((route) => ({ bit: bitOf.get(`${route.method} ${route.path}`)!, modules: routeModules(route) }));
   const nodes = uniqueSorted([...analysis.modules.map((m) => m.path), ...edges.flatMap((e) => [e.from, e.to]), ...starts.flatMap((s) => s.modules)]);
-  const components = componentsInReachOrder(nodes, edges);
-  const componentOf = new Map<string, number>();
-  components.forEach((members, index) => {
-    for (const member of members) componentOf.set(member, index);
-  });
+  const { components, componentOf } = componentsInReachOrder(nodes, edges);
   const bits = components.map(() => new Uint32Array(words));
   for (const start of starts) {
     for (const module of start.modules) bits[componentOf.get(module)!]![start.bit >>> 5]! |= 1 << (start.bit & 31);

@@ -14,6 +14,9 @@ export interface BackgroundPlanYaml {
   cancel(): void;
 }
 
+/** No background read: `parsePlan` reads the YAML itself. */
+export const NOT_IN_BACKGROUND: BackgroundPlanYaml = { result: Promise.resolve(null), cancel: () => {} };
+
 // A script rather than a file beside this one, so that it runs the same from dist/ and from the TypeScript
 // sources under vitest; yaml is required by absolute path because the worker's cwd is the user's project.
 const WORKER_SCRIPT = `
@@ -39,7 +42,7 @@ export function readPlanYamlInBackground(text: string): BackgroundPlanYaml {
       workerData: { text, yaml: createRequire(import.meta.url).resolve('yaml'), parseOptions: PARSE_OPTIONS, toJsOptions: TO_JS_OPTIONS },
     });
   } catch {
-    return { result: Promise.resolve(null), cancel: () => {} };
+    return NOT_IN_BACKGROUND;
   }
   const result = new Promise<PlanYamlValue | null>((resolve) => {
     worker.once('message', (message: PlanYamlValue | null) => resolve(message));

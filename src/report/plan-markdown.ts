@@ -1,3 +1,4 @@
+import { isProcessState } from '../model/analysis.js';
 import type { Conflict, Plan, PlanMetrics, Seam, Service } from '../model/plan.js';
 import { compareStrings, sortBy } from '../util/compare.js';
 
@@ -310,7 +311,7 @@ export function firstSteps(view: PlanView): FirstStep[] {
         }),
     });
   }
-  const sharedState = view.sharedLibraries.flatMap((l) => (l.hazards ?? []).filter((h) => h.kind === 'module-state' || h.kind === 'in-process-cache').map((h) => ({ library: l.name, ...h })));
+  const sharedState = view.sharedLibraries.flatMap((l) => (l.hazards ?? []).filter((h) => isProcessState(h.kind)).map((h) => ({ library: l.name, ...h })));
   if (sharedState.length > 0) {
     steps.push({
       title: `Give ${countOf(sharedState.length, 'piece')} of state in shared libraries one home (each service gets its own copy of a library)`,
