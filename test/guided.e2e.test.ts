@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { cliPath, runCli } from '../src/test-support/run-cli.js';
-import { copyFixture, repoRoot } from '../src/test-support/temp-project.js';
+import { cliPath, ensureBuilt, runCli } from '../src/test-support/run-cli.js';
+import { copyFixture } from '../src/test-support/temp-project.js';
 import { hasTmux, tmuxServer } from '../src/test-support/tmux.js';
 
 /*
@@ -27,7 +26,7 @@ function snapshot(dir: string): Record<string, string> {
 // In a terminal (tmux)
 // ---------------------------------------------------------------------------------------------------------
 
-const { tmux, pane, waitFor, keys, choose, start, end: endSession } = tmuxServer('decompose-guided-test');
+const { tmux, pane, waitFor, keys, choose, start, end: endSession, stop } = tmuxServer('decompose-guided-test');
 
 /** Runs `decompose` (no command) inside `dir` in an 80×40 terminal; the pane ends with "[exit N]". */
 function startGuided(session: string, dir: string): void {
@@ -38,21 +37,10 @@ function startGuided(session: string, dir: string): void {
 describe.skipIf(!hasTmux && !process.env.CI)('the guided run in a terminal (tmux)', () => {
   beforeAll(() => {
     if (!hasTmux) throw new Error('these tests drive the CLI in a pseudo-terminal and need tmux (apt-get install -y tmux)');
-    // bin/decompose.js runs dist/: build when the sources are newer than it (`npm test` has built already).
-    const built = path.join(repoRoot, 'dist', 'cli', 'guided-command.js');
-    const newest = Math.max(...fs.readdirSync(path.join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .map((f) => fs.statSync(path.join(repoRoot, 'src', f)).mtimeMs));
-    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < newest) execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+    ensureBuilt('cli/guided-command.js');
   });
 
-  afterAll(() => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // no server left
-    }
-  });
+  afterAll(stop);
 
   it('accepts the defaults, renames a service, scaffolds: the plan and the generated tree carry the new name', async () => {
     const dir = copyFixture('shop-ts');

@@ -123,6 +123,17 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose scaffold on fixtures/%s', (fix
   }, 180_000);
 });
 
+/** The scaffold in `<dir>/decomposed` against the fixture's golden copies: the file list and these files. */
+async function expectGoldenScaffold(dir: string, fixture: string, files: string[]): Promise<void> {
+  const out = path.join(dir, 'decomposed');
+  const list = (await execa('find', ['.', '-type', 'f'], { cwd: out })).stdout.split('\n').sort().join('\n');
+  const golden = path.join(fixturePath(fixture), 'golden', 'scaffold');
+  await expect(`${list}\n`).toMatchFileSnapshot(path.join(golden, 'files.txt'));
+  for (const file of files) {
+    await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, `${file.replace(/\//g, '__')}.golden`));
+  }
+}
+
 describe('decompose scaffold: what it writes, and what it refuses', () => {
   let dir: string;
   beforeAll(async () => {
@@ -133,13 +144,7 @@ describe('decompose scaffold: what it writes, and what it refuses', () => {
   it('keeps golden copies of the file list and of key generated files (they change only on purpose)', async () => {
     const result = await runCli(['scaffold', dir, '--only', 'services,gateway']);
     expect(result.exitCode, result.stderr).toBe(0);
-    const out = path.join(dir, 'decomposed');
-    const list = (await execa('find', ['.', '-type', 'f'], { cwd: out })).stdout.split('\n').sort().join('\n');
-    const golden = path.join(fixturePath('shop-ts'), 'golden', 'scaffold');
-    await expect(`${list}\n`).toMatchFileSnapshot(path.join(golden, 'files.txt'));
-    for (const file of ['MIGRATION.md', 'services/cart/main.ts', 'services/cart/src/routes.ts', 'services/cart/remote/src/catalog/catalog.api.ts', 'services/orders/remote/src/inventory/stock.repository.ts', 'services/inventory/internal.ts', 'services/auth/package.json']) {
-      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, `${file.replace(/\//g, '__')}.golden`));
-    }
+    await expectGoldenScaffold(dir, 'shop-ts', ['MIGRATION.md', 'services/cart/main.ts', 'services/cart/src/routes.ts', 'services/cart/remote/src/catalog/catalog.api.ts', 'services/orders/remote/src/inventory/stock.repository.ts', 'services/inventory/internal.ts', 'services/auth/package.json']);
   });
 
   it('blog-cjs (CommonJS): golden copies of the file list and key files', async () => {
@@ -147,13 +152,7 @@ describe('decompose scaffold: what it writes, and what it refuses', () => {
     fs.copyFileSync(path.join(fixturePath('blog-cjs'), 'golden', 'decompose.plan.yaml'), path.join(blog, 'decompose.plan.yaml'));
     const result = await runCli(['scaffold', blog, '--only', 'services,gateway']);
     expect(result.exitCode, result.stderr).toBe(0);
-    const out = path.join(blog, 'decomposed');
-    const list = (await execa('find', ['.', '-type', 'f'], { cwd: out })).stdout.split('\n').sort().join('\n');
-    const golden = path.join(fixturePath('blog-cjs'), 'golden', 'scaffold');
-    await expect(`${list}\n`).toMatchFileSnapshot(path.join(golden, 'files.txt'));
-    for (const file of ['MIGRATION.md', 'services/posts/main.js', 'services/posts/routes/index.js', 'services/posts/remote/models/index.js', 'services/auth/internal.js', 'services/posts/middleware/authenticate.js']) {
-      await expect(fs.readFileSync(path.join(out, file), 'utf8')).toMatchFileSnapshot(path.join(golden, `${file.replace(/\//g, '__')}.golden`));
-    }
+    await expectGoldenScaffold(blog, 'blog-cjs', ['MIGRATION.md', 'services/posts/main.js', 'services/posts/routes/index.js', 'services/posts/remote/models/index.js', 'services/auth/internal.js', 'services/posts/middleware/authenticate.js']);
   });
 
   it('changes nothing on a second run, keeps an edited file (new version beside it), and overwrites only with --force', async () => {

@@ -2,18 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeProject } from '../test-support/temp-project.js';
-import { UserError } from '../util/errors.js';
+import { userErrorOf } from '../test-support/user-error.js';
 import { CONFIG_FILE, answersFrom, defaultAnswers, parseConfig, readGuidedConfig, serializeConfig, writeGuidedConfig } from './config-file.js';
 
-function refusal(run: () => unknown): UserError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('expected a UserError');
-}
+const refusal = userErrorOf;
 
 describe('guided config: reading', () => {
   it('reads decompose.config.json before the decompose key of package.json, and nothing without either', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../util/errors.js';
+import { userErrorOf } from '../test-support/user-error.js';
 import { resolveTestCommand } from './run-verify.js';
 
 function projectWith(scripts: Record<string, string> | null): string {
@@ -21,15 +21,9 @@ describe('the contract command verify runs', () => {
 
   it('is refused when there is none, naming every way to give one', () => {
     for (const dir of [projectWith({ test: 'vitest' }), projectWith(null)]) {
-      let error: unknown;
-      try {
-        resolveTestCommand(dir, undefined, undefined);
-      } catch (caught) {
-        error = caught;
-      }
-      expect(error).toBeInstanceOf(UserError);
-      expect((error as UserError).code).toBe('DEC-116');
-      expect((error as UserError).hint).toMatch(/--test-command.*verify\.testCommand.*test:api.*--replay/);
+      const error = userErrorOf(() => resolveTestCommand(dir, undefined, undefined));
+      expect(error.code).toBe('DEC-116');
+      expect(error.hint).toMatch(/--test-command.*verify\.testCommand.*test:api.*--replay/);
     }
     expect(() => resolveTestCommand(projectWith(null), '  ', undefined)).toThrow(/--test-command is empty/);
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, writeProject } from '../test-support/temp-project.js';
-import { UserError } from '../util/errors.js';
+import { userErrorOf } from '../test-support/user-error.js';
 import { run } from './main.js';
 import { computeDatasetMetrics, formatMetricsTable, serializeDatasetMetrics, type DatasetFile } from './metrics-command.js';
 
@@ -18,15 +18,7 @@ const expected = JSON.parse(readFileSync(path.join(GOLDEN, 'expected-metrics.jso
 /** A small file from an object literal. */
 const json = (name: string, value: unknown): DatasetFile => ({ name, text: JSON.stringify(value, null, 2) });
 
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('expected a UserError');
-}
+const userError = userErrorOf;
 
 describe('computeDatasetMetrics', () => {
   for (const k of Object.keys(expected)) {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Chalk } from 'chalk';
@@ -9,8 +8,8 @@ import { proposeSplit } from '../cluster/propose.js';
 import { DEFAULT_SETTINGS, type PlanMetrics } from '../model/plan.js';
 import { type PlanChoices, buildPlan } from '../plan/build-plan.js';
 import { METRICS } from '../report/plan-markdown.js';
-import { cliPath } from '../test-support/run-cli.js';
-import { copyFixture, fixturePath, repoRoot } from '../test-support/temp-project.js';
+import { cliPath, ensureBuilt } from '../test-support/run-cli.js';
+import { copyFixture, fixturePath } from '../test-support/temp-project.js';
 import { hasTmux, tmuxServer } from '../test-support/tmux.js';
 import {
   REVIEW_METRICS,
@@ -273,7 +272,7 @@ describe('the review of fixtures/shop-ts', async () => {
 // End to end, in a real pseudo-terminal (tmux)
 // ---------------------------------------------------------------------------------------------------------
 
-const { tmux, pane, waitFor, choose, start, end: endSession } = tmuxServer('decompose-review-test');
+const { tmux, pane, waitFor, choose, start, end: endSession, stop } = tmuxServer('decompose-review-test');
 
 /** Runs `decompose plan <dir>` in a 100×40 terminal; the pane ends with "[exit N]" when it is done. */
 function startPlan(session: string, dir: string): void {
@@ -284,23 +283,10 @@ function startPlan(session: string, dir: string): void {
 describe.skipIf(!hasTmux && !process.env.CI)('the review in a terminal (tmux)', () => {
   beforeAll(() => {
     if (!hasTmux) throw new Error('these tests drive the CLI in a pseudo-terminal and need tmux (apt-get install -y tmux)');
-    // bin/decompose.js runs dist/: build when the sources are newer than it (`npm test` has built already).
-    const built = path.join(repoRoot, 'dist', 'cli', 'plan-review.js');
-    const newest = Math.max(...fs.readdirSync(path.join(repoRoot, 'src'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .map((f) => fs.statSync(path.join(repoRoot, 'src', f)).mtimeMs));
-    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < newest) {
-      execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
-    }
+    ensureBuilt('cli/plan-review.js');
   });
 
-  afterAll(() => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // No server left.
-    }
-  });
+  afterAll(stop);
 
   it('renames a service, refusing a name that is not a DNS label, and writes the plan with the new name', async () => {
     const dir = copyFixture('shop-ts');

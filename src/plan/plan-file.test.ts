@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SETTINGS, type Plan, PlanSchema } from '../model/plan.js';
-import { UserError } from '../util/errors.js';
+import { userErrorOf } from '../test-support/user-error.js';
+import type { UserError } from '../util/errors.js';
 import { DERIVED_COMMENT, PLAN_FILE_HEADER, parsePlan, serializePlan } from './plan-file.js';
 import { readPlanYamlInBackground } from './plan-yaml-background.js';
 
@@ -151,13 +152,7 @@ function at(text: string, needle: string, occurrence = 1, shift = 0): string {
 }
 
 function parseError(text: string, ctx = context): UserError {
-  try {
-    parsePlan(text, FILE, ctx);
-  } catch (error) {
-    if (error instanceof UserError) return error;
-    throw error;
-  }
-  throw new Error('expected parsePlan to fail');
+  return userErrorOf(() => parsePlan(text, FILE, ctx));
 }
 
 function where(error: UserError): string {
@@ -619,14 +614,9 @@ describe('a plan read in the background (check reads it while it analyses)', () 
   it('places problems found in a pre-read plan at their nodes', async () => {
     const text = edit(edit(good, '    loc: 120\n', '    loc: many\n'), 'project: shop\n', 'project: elsewhere\n');
     const preRead = await readPlanYamlInBackground(text).result;
-    let error: UserError | null = null;
-    try {
-      parsePlan(text, FILE, context, preRead);
-    } catch (caught) {
-      error = caught as UserError;
-    }
-    expect(error?.code).toBe('DEC-051');
-    expect(allProblems(error!)).toEqual(allProblems(parseError(text)));
+    const error = userErrorOf(() => parsePlan(text, FILE, context, preRead));
+    expect(error.code).toBe('DEC-051');
+    expect(allProblems(error)).toEqual(allProblems(parseError(text)));
   });
 
   it('can be cancelled', async () => {

@@ -65,5 +65,14 @@ export function tmuxServer(name: string) {
     }
   };
 
-  return { tmux, pane, waitFor, keys, choose, start, end };
+  /** Ends the server and every session left on it. */
+  const stop = (): void => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // no server left
+    }
+  };
+
+  return { tmux, pane, waitFor, keys, choose, start, end, stop };
 }
