@@ -80,6 +80,12 @@ export function declarationKey(module: ParsedModule, node: ts.Node | NodeRef): s
   return `${module.path}\0${addressOf(node)}`;
 }
 
+/** See Evaluator.useCallIndex. */
+export interface SharedCallIndex {
+  files: readonly string[];
+  sites: ReadonlyMap<string, readonly number[]>;
+}
+
 interface CallSiteArguments {
   module: ParsedModule;
   args: ReadonlyArray<NodeRef<ts.Expression>>;
@@ -143,6 +149,7 @@ export class Evaluator {
   private bindings: Bindings | null = null;
   private readonly callSites = new Map<string, CallSiteArguments[]>();
   private callsByTarget: Map<string, CallSiteArguments[]> | null = null;
+  private sharedCallIndex: SharedCallIndex | null = null;
   /** Syntax read once per function or object literal, so that later look-ups need no tree (by declarationKey). */
   private readonly returnedExpressions = new Map<string, Array<NodeRef<ts.Expression>>>();
   private readonly propertyPlans = new Map<string, PropertyPlan[]>();
@@ -302,7 +309,7 @@ export class Evaluator {
 
   private findCallSites(fnRef: NodeRef<ts.FunctionLikeDeclaration>, module: ParsedModule): CallSiteArguments[] {
     if (fnRef.kind !== SyntaxKind.MethodDeclaration && fnRef.kind !== SyntaxKind.Constructor) {
-      return this.callIndex().get(declarationKey(module, fnRef)) ?? [];
+      return this.callSitesCalling(declarationKey(module, fnRef));
     }
     const fn = nodeAt(module, fnRef);
     const out: CallSiteArguments[] = [];
@@ -319,7 +326,20 @@ export class Evaluator {
     }
     // Constructors are called through `new Class(…)`, functions through calls whose callee evaluates to them.
     const key = isConstructorDeclaration(fn) ? fn.parent : fn;
-    return this.callIndex().get(declarationKey(module, key)) ?? [];
+    return this.callSitesCalling(declarationKey(module, key));
+  }
+
+  /** The call sites (calls and `new` with arguments) that call a function or class, by its declarationKey. */
+  private callSitesCalling(key: string): CallSiteArguments[] {
+    const shared = this.sharedCallIndex;
+    if (shared === null) return this.callIndex().get(key) ?? [];
+    const sites = shared.sites.get(key) ?? [];
+    const out: CallSiteArguments[] = [];
+    for (let i = 0; i < sites.length; i += 2) {
+      const module = this.modules.moduleFor(shared.files[sites[i]!]!);
+      if (module) out.push({ module, args: module.calls[sites[i + 1]!]!.args });
+    }
+    return out;
   }
 
   /**
@@ -329,26 +349,44 @@ export class Evaluator {
   private callIndex(): Map<string, CallSiteArguments[]> {
     if (this.callsByTarget) return this.callsByTarget;
     const index = new Map<string, CallSiteArguments[]>();
-    const saved = this.bindings;
-    this.bindings = null;
-    try {
-      for (const module of this.modules.all()) {
-        for (const site of module.calls) {
-          const callee = this.evaluateRef(module, site.callee);
-          const target = site.isNew ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
-          if (target) {
-            const key = declarationKey(target.module, target.node);
-            const list = index.get(key);
-            if (list) list.push({ module, args: site.args });
-            else index.set(key, [{ module, args: site.args }]);
-          }
-        }
-      }
-    } finally {
-      this.bindings = saved;
+    for (const module of this.modules.all()) {
+      this.callTargetsOf(module).forEach((key, site) => {
+        if (key === null) return;
+        const entry = { module, args: module.calls[site]!.args };
+        const list = index.get(key);
+        if (list) list.push(entry);
+        else index.set(key, [entry]);
+      });
     }
     this.callsByTarget = index;
     return index;
+  }
+
+  /**
+   * What each call site of a module (ParsedModule.calls) calls: the declarationKey of the function or class, or
+   * null. Evaluated with loop bindings switched off, so every callee evaluation is cached.
+   */
+  callTargetsOf(module: ParsedModule): Array<string | null> {
+    const saved = this.bindings;
+    this.bindings = null;
+    try {
+      return module.calls.map((site) => {
+        const callee = this.evaluateRef(module, site.callee);
+        const target = site.isNew ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
+        return target ? declarationKey(target.module, target.node) : null;
+      });
+    } finally {
+      this.bindings = saved;
+    }
+  }
+
+  /**
+   * Uses a call index built elsewhere: when the program is read in partitions, each reads the call sites of its own
+   * modules (callTargetsOf) and they are merged. `sites`: by target key, pairs of file index (into `files`) and
+   * call-site index, in file order and then walk order, as callIndex would list them.
+   */
+  useCallIndex(index: SharedCallIndex): void {
+    this.sharedCallIndex = index;
   }
 
   private evaluateUncached(module: ParsedModule, node: ts.Node): Value {

@@ -1,6 +1,6 @@
 import { ts } from 'ts-morph';
-import type { MountStep, Route, UnresolvedRoute } from '../model/analysis.js';
-import { compareStrings, sortBy } from '../util/compare.js';
+import type { Route } from '../model/analysis.js';
+import type { OrderKey, PartitionRoutes, PlainRouter, ResolvedArg, ResolvedEvent } from './route-table.js';
 import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround } from './evaluator.js';
 import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
@@ -11,18 +11,7 @@ const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpress
 
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
 const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
-const MAX_MOUNT_DEPTH = 32;
-/**
- * Routers visited while walking the mount tree. A router mounted twice at every level doubles the table per
- * level (2^depth routes); real apps visit a few hundred. Past this the walk stops and says so in
- * `unresolvedRoutes`, instead of running out of memory.
- */
-const MAX_MOUNT_VISITS = 20_000;
-
 type RouterValue = Value & { k: 'router' };
-
-/** Where an event sits in registration order: call-site file and position, then its own position. */
-type OrderKey = [string, number, number];
 
 interface RouterEvent {
   kind: 'route' | 'use';
@@ -61,19 +50,12 @@ interface PendingParamEvent {
   event: Omit<RouterEvent, 'order'>;
 }
 
-export interface RouteTable {
-  routes: Route[];
-  unresolved: UnresolvedRoute[];
-  /** Modules that create a root app or start it listening. */
-  entries: string[];
-}
-
 /**
- * Builds the full route table: finds every router and app, every registration on them (also through
- * functions that receive the app as a parameter), and walks the mount tree from each root app so every
- * route gets its full path and the middleware chain in front of it.
+ * Reads the routes of some modules (a partition of the program, see partitions.ts): every router and app, every
+ * registration on them (also through functions that receive the app as a parameter), as plain data from which
+ * buildRouteTable walks the mount tree.
  */
-export class RouteTableBuilder {
+export class RouteReader {
   private readonly routers = new Map<string, RouterValue>();
   private readonly events = new Map<string, RouterEvent[]>();
   private readonly pending: PendingParamEvent[] = [];
@@ -196,8 +178,14 @@ export class RouteTableBuilder {
     }
   }
 
-  build(entryFile: string | null): RouteTable {
+  /**
+   * Reads this reader's registrations and turns each into plain data: its paths, what each argument is (a mounted
+   * router, middleware, an error handler) and the handler of a route. Nothing in it depends on where the router
+   * is mounted, so the route table can be walked from the plain data of every partition (see buildRouteTable).
+   */
+  resolve(): PartitionRoutes {
     this.readRegistrations();
+    const { evaluator } = this;
     const names = this.middlewareNames;
     const middlewareName = (module: ParsedModule, ref: NodeRef<ts.Expression>): string =>
       names.get(declarationKey(module, ref)) ??
@@ -215,165 +203,59 @@ export class RouteTableBuilder {
       },
       spreadTarget: (module, ref) => this.spreadTargets.get(declarationKey(module, ref)) ?? refOf(nodeAt(module, ref as NodeRef<ts.SpreadElement>).expression),
     };
-    return buildTable(this.evaluator, this.routers, this.events, this.pending, this.bindings, this.bindingSites, this.listenModules, syntax, entryFile);
-  }
-}
-
-function buildTable(
-  evaluator: Evaluator,
-  routers: Map<string, RouterValue>,
-  events: Map<string, RouterEvent[]>,
-  pending: PendingParamEvent[],
-  bindings: Map<string, Set<string>>,
-  bindingSites: Map<string, OrderKey>,
-  listenModules: Set<string>,
-  syntax: ArgumentSyntax,
-  entryFile: string | null,
-): RouteTable {
-  const { middlewareName } = syntax;
-  const unresolved: UnresolvedRoute[] = [];
-  const addEvent = (router: RouterValue, event: RouterEvent) => {
-    routers.set(router.id, router);
-    const list = events.get(router.id) ?? [];
-    list.push(event);
-    events.set(router.id, list);
-  };
-
-  // Registrations on function parameters land on every router the parameter is bound to.
-  for (const { paramKey: key, event } of pending) {
-    const targets = routersBoundTo(key, bindings);
-    if (targets.size === 0) {
-      unresolved.push({
-        file: event.module.path,
-        line: lineOfRef(event.module, event.call),
-        reason: `registered on a parameter of a function that is never called with an app or router`,
-      });
-      continue;
-    }
-    const site = bindingSites.get(key) ?? [event.module.path, 0, 0];
-    for (const id of targets) {
-      const router = routers.get(id);
-      if (router) addEvent(router, { ...event, order: [site[0], site[1], startOf(event.module, event.call)] });
-    }
-  }
-  for (const list of events.values()) {
-    list.sort((a, b) => compareStrings(a.order[0], b.order[0]) || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
-  }
-
-  // Roots: apps nothing mounts (or the routers created in --entry).
-  const mounted = new Set<string>();
-  for (const list of events.values()) {
-    for (const event of list) {
-      if (event.kind !== 'use') continue;
-      for (const arg of flattenArgs(event.module, event.args, evaluator, syntax, event.bindings)) {
-        const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
-        if (value.k === 'router') mounted.add(value.id);
-      }
-    }
-  }
-  let roots = [...routers.values()].filter((r) => r.isApp && !mounted.has(r.id));
-  if (entryFile !== null) {
-    const inEntry = [...routers.values()].filter((r) => r.module.path === entryFile && !mounted.has(r.id));
-    roots = inEntry.length > 0 ? inEntry : roots;
-  }
-  roots = sortBy(roots, (r) => r.id);
-
-  const routes: Route[] = [];
-  const reached = new Set<string>();
-  let visits = 0;
-  let truncatedAt: { file: string; line: number } | null = null;
-  const walk = (router: RouterValue, prefix: string, inherited: string[], mounts: MountStep[], stack: string[], origin: string | null): void => {
-    if (stack.includes(router.id) || stack.length > MAX_MOUNT_DEPTH) return;
-    if (++visits > MAX_MOUNT_VISITS) {
-      truncatedAt ??= { file: router.module.path, line: lineOfRef(router.module, router.node) };
-      return;
-    }
-    reached.add(router.id);
-    const routerMiddleware: Array<{ name: string; scope: string }> = [];
-    for (const event of events.get(router.id) ?? []) {
-      const paths = event.pathNode ? evaluatePaths(event.module, event.pathNode, evaluator, event.bindings) : [''];
-      if (paths === null) {
-        unresolved.push({
-          file: event.module.path,
-          line: lineOfRef(event.module, event.call),
-          reason: `path \`${textOf(event.module, event.pathNode!)}\` is not a static string`,
-        });
-        continue;
-      }
-      const args = flattenArgs(event.module, event.args, evaluator, syntax, event.bindings);
+    const routers = new Map<string, PlainRouter>();
+    const plainRouter = (router: RouterValue): string => {
+      if (!routers.has(router.id)) routers.set(router.id, { id: router.id, isApp: router.isApp, file: router.module.path, line: lineOfRef(router.module, router.node) });
+      return router.id;
+    };
+    for (const router of this.routers.values()) plainRouter(router);
+    const resolveEvent = (event: Omit<RouterEvent, 'order'>, order: OrderKey): ResolvedEvent => {
+      const { module } = event;
+      const paths = event.pathNode ? evaluatePaths(module, event.pathNode, evaluator, event.bindings) : [''];
+      const args = flattenArgs(module, event.args, evaluator, syntax, event.bindings);
+      const resolved: ResolvedEvent = {
+        kind: event.kind,
+        method: event.method,
+        file: module.path,
+        line: lineOfRef(module, event.call),
+        start: startOf(module, event.call),
+        order,
+        paths,
+        pathText: paths === null ? textOf(module, event.pathNode!) : '',
+        args: [],
+        handler: null,
+        middleware: [],
+      };
       if (event.kind === 'use') {
-        const before: string[] = [];
-        for (const arg of args) {
+        resolved.args = args.map((arg): ResolvedArg => {
           const value = evaluator.evaluateRefWith(arg.module, arg.node, arg.bindings);
-          if (value.k === 'router') {
-            for (const path of paths) {
-              const step: MountStep = { file: event.module.path, line: lineOfRef(event.module, event.call), prefix: path };
-              const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, path)).map((m) => m.name);
-              const configuredBy = factoryOrigin(arg.module, arg.node, evaluator, value) ?? origin;
-              walk(value, joinPath(prefix, path), [...inherited, ...applicable, ...before], [...mounts, step], [...stack, router.id], configuredBy);
-            }
-          } else if (value.k === 'unknown' && looksLikeRouter(arg.module, arg.node)) {
-            unresolved.push({
-              file: arg.module.path,
-              line: lineOfRef(arg.module, arg.node),
-              reason: `mounted value \`${textOf(arg.module, arg.node)}\` could not be resolved statically`,
-            });
-          } else if (!(value.k === 'function' && nodeAt(value.module, value.node).parameters.length === 4)) {
-            // Error handlers (err, req, res, next) never run in front of a route on the normal path.
-            const name = middlewareName(arg.module, arg.node);
-            before.push(name);
-            for (const path of paths) routerMiddleware.push({ name, scope: path });
+          if (value.k === 'router') return { k: 'router', id: plainRouter(value), configuredBy: factoryOrigin(arg.module, arg.node, evaluator, value) };
+          if (value.k === 'unknown' && looksLikeRouter(arg.module, arg.node)) {
+            return { k: 'unresolved', file: arg.module.path, line: lineOfRef(arg.module, arg.node), text: textOf(arg.module, arg.node) };
           }
-        }
-        continue;
-      }
-      if (args.length === 0) continue;
-      const handlerArg = args.at(-1)!;
-      const middleware = args.slice(0, -1).map((a) => middlewareName(a.module, a.node));
-      for (const localPath of paths) {
-        const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, localPath)).map((m) => m.name);
-        routes.push({
-          method: event.method === 'DEL' ? 'DELETE' : event.method,
-          path: joinPath(prefix, localPath),
-          localPath: localPath === '' ? '/' : localPath,
-          file: event.module.path,
-          line: lineOfRef(event.module, event.call),
-          handler: describeHandler(handlerArg.module, handlerArg.node, evaluator, syntax, handlerArg.bindings),
-          middleware: [...inherited, ...applicable, ...middleware],
-          mounts,
-          origin,
+          // Error handlers (err, req, res, next) never run in front of a route on the normal path.
+          if (value.k === 'function' && nodeAt(value.module, value.node).parameters.length === 4) return { k: 'error-handler' };
+          return { k: 'middleware', name: middlewareName(arg.module, arg.node) };
         });
+      } else if (args.length > 0) {
+        const handlerArg = args.at(-1)!;
+        resolved.handler = describeHandler(handlerArg.module, handlerArg.node, evaluator, syntax, handlerArg.bindings);
+        resolved.middleware = args.slice(0, -1).map((a) => middlewareName(a.module, a.node));
       }
-    }
-  };
-  for (const root of roots) walk(root, '', [], [], [], null);
-  if (truncatedAt !== null) {
-    const { file, line } = truncatedAt as { file: string; line: number };
-    unresolved.push({
-      file,
-      line,
-      reason: `the mount tree mounts the same routers more than ${MAX_MOUNT_VISITS} times (each mounted several times at every level); the route table stops there`,
-    });
+      return resolved;
+    };
+    const events: PartitionRoutes['events'] = [];
+    for (const [id, list] of this.events) for (const event of list) events.push({ router: id, event: resolveEvent(event, event.order) });
+    const pending = this.pending.map(({ paramKey: key, event }) => ({ paramKey: key, event: resolveEvent(event, [event.module.path, 0, 0]) }));
+    return {
+      routers: [...routers.values()],
+      events,
+      pending,
+      bindings: [...this.bindings].map(([key, targets]) => [key, [...targets]]),
+      bindingSites: [...this.bindingSites].map(([key, site]) => [key, site, this.bindingSiteFiles.get(key)!]),
+      listenModules: [...this.listenModules],
+    };
   }
-
-  for (const [id, list] of events) {
-    if (reached.has(id)) continue;
-    const router = routers.get(id)!;
-    const routeEvents = list.filter((e) => e.kind === 'route');
-    if (routeEvents.length === 0) continue;
-    unresolved.push({
-      file: router.module.path,
-      line: lineOfRef(router.module, router.node),
-      reason: `router with ${routeEvents.length} route(s) is never mounted on an app`,
-    });
-  }
-
-  const entries = new Set<string>([...roots.map((r) => r.module.path), ...listenModules]);
-  return {
-    routes: sortBy(routes, (r) => r.path, (r) => r.method, (r) => r.file, (r) => r.line),
-    unresolved: dedupeUnresolved(unresolved),
-    entries: [...entries].sort(compareStrings),
-  };
 }
 
 function toEvent(
@@ -448,17 +330,6 @@ function paramKey(value: Value & { k: 'param' }): string {
   return `${value.fn}#${value.index}`;
 }
 
-function routersBoundTo(key: string, bindings: Map<string, Set<string>>, seen = new Set<string>()): Set<string> {
-  const out = new Set<string>();
-  if (seen.has(key)) return out;
-  seen.add(key);
-  for (const target of bindings.get(key) ?? []) {
-    if (target.startsWith('param:')) for (const id of routersBoundTo(target.slice(6), bindings, seen)) out.add(id);
-    else out.add(target);
-  }
-  return out;
-}
-
 interface ArgRef {
   module: ParsedModule;
   node: NodeRef<ts.Expression>;
@@ -502,19 +373,6 @@ function evaluatePaths(module: ParsedModule, ref: NodeRef<ts.Expression>, evalua
   }
   const value = evaluator.evaluateRefWith(module, ref, bindings);
   return value.k === 'string' ? [value.value] : null;
-}
-
-/** Express path join: a router's '/' route answers at the mount prefix itself. */
-export function joinPath(prefix: string, path: string): string {
-  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-  if (path === '' || path === '/') return base === '' ? '/' : base;
-  return `${base}${path.startsWith('/') ? '' : '/'}${path}`;
-}
-
-function scopeApplies(scope: string, path: string): boolean {
-  if (scope === '' || scope === '/') return true;
-  const base = scope.endsWith('/') ? scope.slice(0, -1) : scope;
-  return path === base || path.startsWith(`${base}/`);
 }
 
 function looksLikeRouter(module: ParsedModule, ref: NodeRef<ts.Expression>): boolean {
@@ -562,17 +420,4 @@ function handlerSyntaxOf(module: ParsedModule, node: ts.Expression): HandlerSynt
 
 function functionHandler(value: Value & { k: 'function' }, _evaluator: Evaluator): Route['handler'] {
   return { module: value.module.path, name: value.name, line: lineOfRef(value.module, value.node) };
-}
-
-function dedupeUnresolved(items: UnresolvedRoute[]): UnresolvedRoute[] {
-  const seen = new Set<string>();
-  const out: UnresolvedRoute[] = [];
-  for (const item of sortBy(items, (i) => i.file, (i) => i.line, (i) => i.reason)) {
-    const key = `${item.file}:${item.line}:${item.reason}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push(item);
-    }
-  }
-  return out;
 }

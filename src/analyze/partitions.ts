@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../util/errors.js';
+import { toRepoPath } from '../util/paths.js';
+import { type PartitionModules, PartitionReader } from './module-reader.js';
+import type { ProjectLayout } from './project.js';
+import type { PartitionRoutes } from './route-table.js';
+
+/**
+ * Below this many files one thread reads the whole program: a second thread must load the compiler (~0.3 s) and
+ * parses some modules twice, which a small program does not win back.
+ */
+export const PARTITION_MIN_FILES = 600;
+/**
+ * How many partitions a large program is read in. A function of the input only, never of the machine, so that
+ * the analysis is the same everywhere; the partitions run side by side on as many cores as there are.
+ */
+const PARTITIONS = 2;
+/** A cut between partitions may move this far (share of the files) from the even split to fall between folders. */
+const CUT_SLACK = 0.05;
+
+/**
+ * Splits the project's files (indexes into layout.files, ascending) into partitions of about equal size. Each is
+ * a run of files in path order, cut between folders where that keeps the sizes near even: modules of one folder
+ * mostly use each other, so each partition follows few values into the other's modules.
+ */
+export function partitionFiles(layout: ProjectLayout, requested?: number): number[][] {
+  const count = layout.files.length;
+  const partitions = Math.max(1, Math.min(requested ?? (count >= PARTITION_MIN_FILES ? PARTITIONS : 1), count));
+  const folders = layout.files.map((file) => path.posix.dirname(toRepoPath(layout.root, file)).split('/'));
+  const cuts: number[] = [];
+  for (let part = 1; part < partitions; part++) {
+    const even = Math.round((count * part) / partitions);
+    cuts.push(cutNear(folders, even, Math.floor(count * CUT_SLACK)));
+  }
+  const bounds = [0, ...cuts, count];
+  return bounds.slice(0, -1).map((start, part) => range(start, bounds[part + 1]!));
+}
+
+/** The index nearest `even` at which the files before and after differ in their shallowest possible folder. */
+function cutNear(folders: string[][], even: number, slack: number): number {
+  const deepest = Math.max(...folders.map((f) => f.length));
+  for (let depth = 1; depth <= deepest; depth++) {
+    const key = (index: number) => folders[index]!.slice(0, depth).join('/');
+    for (let distance = 0; distance <= slack; distance++) {
+      for (const at of [even - distance, even + distance]) {
+        if (at > 0 && at < folders.length && key(at - 1) !== key(at)) return at;
+      }
+    }
+  }
+  return even;
+}
+
+function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
+}
+
+export interface ReadOptions {
+  readsSql: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One partition being read, here or in a worker thread. */
+interface PartitionRun {
+  modules: Promise<PartitionModules>;
+  routes(callSites: ReadonlyMap<string, readonly number[]>): Promise<PartitionRoutes>;
+  stop(): void;
+}
+
+/**
+ * Reads the partitions, the first on this thread and each other one in a worker thread when the machine has a
+ * core for it, and returns their plain results in partition order. Between the two steps of reading (see
+ * PartitionReader) the partitions' call indexes are merged and handed to each.
+ */
+export async function readPartitions(
+  layout: ProjectLayout,
+  partitions: number[][],
+  options: ReadOptions,
+): Promise<{ modules: PartitionModules[]; routes: PartitionRoutes[] }> {
+  const total = layout.files.length;
+  const done = partitions.map(() => 0);
+  const progress = (part: number) => (count: number) => {
+    done[part] = count;
+    options.onProgress?.(done.reduce((a, b) => a + b, 0), total);
+  };
+  if (partitions.length === 1) {
+    const reader = new PartitionReader(layout, partitions[0]!, { readsSql: options.readsSql, onProgress: progress(0) });
+    const modules = reader.readModules();
+    return { modules: [modules], routes: [reader.readRoutes(null)] };
+  }
+  const threads = Math.max(1, Math.min(partitions.length, os.availableParallelism()));
+  const others: PartitionRun[] = partitions.slice(1).map((owned, i) =>
+    i + 1 < threads && WORKER_SCRIPT !== null
+      ? inWorker(layout, owned, options.readsSql, progress(i + 1))
+      : inThisThread(layout, owned, options.readsSql, progress(i + 1)),
+  );
+  try {
+    const here = new PartitionReader(layout, partitions[0]!, { readsSql: options.readsSql, onProgress: progress(0) });
+    const modules = [here.readModules(), ...(await Promise.all(others.map((run) => run.modules)))];
+    const callSites = mergeCallSites(modules);
+    const pending = others.map((run) => run.routes(callSites));
+    const routes = [here.readRoutes(callSites), ...(await Promise.all(pending))];
+    return { modules, routes };
+  } finally {
+    for (const run of others) run.stop();
+  }
+}
+
+/** The call index of the whole program: every partition's entries, in file order and then call-site order. */
+function mergeCallSites(parts: PartitionModules[]): Map<string, number[]> {
+  const merged = new Map<string, number[]>();
+  for (const part of parts) {
+    for (const [key, sites] of part.callSites) {
+      const list = merged.get(key);
+      if (list) list.push(...sites);
+      else merged.set(key, [...sites]);
+    }
+  }
+  for (const [key, sites] of merged) {
+    if (sites.length <= 2) continue;
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < sites.length; i += 2) pairs.push([sites[i]!, sites[i + 1]!]);
+    pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    merged.set(key, pairs.flat());
+  }
+  return merged;
+}
+
+/** A partition read on this thread, after the first (when there is no core or no worker script for it). */
+function inThisThread(layout: ProjectLayout, owned: number[], readsSql: boolean, onProgress: (done: number) => void): PartitionRun {
+  const reader = new PartitionReader(layout, owned, { readsSql, onProgress });
+  return {
+    modules: Promise.resolve().then(() => reader.readModules()),
+    routes: async (callSites) => reader.readRoutes(callSites),
+    stop: () => {},
+  };
+}
+
+/**
+ * The compiled worker script beside this module. Under the TypeScript sources (the test runner) there is none,
+ * and every partition is read on this thread: the same results, only slower.
+ */
+const WORKER_SCRIPT = ((): URL | null => {
+  const url = new URL('./partition-worker.js', import.meta.url);
+  return fs.existsSync(fileURLToPath(url)) ? url : null;
+})();
+
+/** What the worker sends: progress, each step's result, or the error that stopped it. */
+export type WorkerMessage =
+  | { type: 'progress'; done: number }
+  | { type: 'modules'; result: PartitionModules }
+  | { type: 'routes'; result: PartitionRoutes }
+  | { type: 'error'; error: { message: string; stack?: string; code?: string; hint?: string } };
+
+export interface WorkerInput {
+  layout: ProjectLayout;
+  owned: number[];
+  readsSql: boolean;
+}
+
+function inWorker(layout: ProjectLayout, owned: number[], readsSql: boolean, onProgress: (done: number) => void): PartitionRun {
+  const worker = new Worker(WORKER_SCRIPT!, {
+    workerData: { layout, owned, readsSql } satisfies WorkerInput,
+    // A larger young generation lets the syntax trees of a module die young instead of being promoted and
+    // collected with the old generation (measured in BENCHMARKS.md).
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
+  let settleModules: { resolve: (m: PartitionModules) => void; reject: (e: Error) => void } | null = null;
+  let settleRoutes: { resolve: (r: PartitionRoutes) => void; reject: (e: Error) => void } | null = null;
+  const fail = (error: Error) => {
+    settleModules?.reject(error);
+    settleRoutes?.reject(error);
+    settleModules = settleRoutes = null;
+  };
+  const modules = new Promise<PartitionModules>((resolve, reject) => {
+    settleModules = { resolve, reject };
+  });
+  // Rejections surface where each step is awaited; a failure before then must not count as unhandled.
+  modules.catch(() => {});
+  worker.on('message', (message: WorkerMessage) => {
+    if (message.type === 'progress') onProgress(message.done);
+    else if (message.type === 'modules') settleModules?.resolve(message.result);
+    else if (message.type === 'routes') settleRoutes?.resolve(message.result);
+    else fail(errorFrom(message.error));
+  });
+  worker.on('error', (error) => fail(error));
+  worker.on('exit', (code) => fail(new Error(`the analysis worker stopped (exit code ${code}) before it finished`)));
+  return {
+    modules,
+    routes: (callSites) => {
+      const routes = new Promise<PartitionRoutes>((resolve, reject) => {
+        settleRoutes = { resolve, reject };
+      });
+      worker.postMessage(callSites);
+      return routes;
+    },
+    stop: () => void worker.terminate(),
+  };
+}
+
+const YOUNG_GENERATION_MB = 64;
+
+function errorFrom(error: { message: string; stack?: string; code?: string; hint?: string }): Error {
+  if (error.code) return new UserError(error.code, error.message, { hint: error.hint });
+  const out = new Error(error.message);
+  if (error.stack) out.stack = error.stack;
+  return out;
+}
