@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The parse floor: the least work any TypeScript-AST-based analyser of DIR must do. Lists the source files with
-// decompose's own project discovery, reads each one and calls ts.createSourceFile on it, with the `ts` that ts-morph exports (the compiler
+// decompose's own project discovery, reads each one and calls ts.createSourceFile on it, with the compiler ts-morph bundles, loaded as decompose loads it (the compiler
 // decompose parses with) and the same arguments decompose passes (latest target, parent pointers set, script
 // kind from the extension). Prints {"files", "lines", "bytes", "parseMs"} as JSON.
 //
 //   node scripts/bench/parse-floor.mjs DIR
 import fs from 'node:fs';
 import path from 'node:path';
-import { ts } from 'ts-morph';
+// The compiler exactly as decompose loads it (ts-morph's bundled TypeScript, without ts-morph itself).
+import { typescript as ts } from '../../dist/analyze/typescript.js';
 // The file list and script kinds come from decompose itself (the built dist/), so the floor parses exactly the
 // files decompose analyses.
 import { discoverProject } from '../../dist/analyze/project.js';

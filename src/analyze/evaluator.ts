@@ -1,4 +1,5 @@
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import type { EntityKind } from '../model/analysis.js';
 import { type NodeRef, type ParsedModule, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, refOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
@@ -16,7 +17,7 @@ const { forEachChild, getDecorators, isArrayBindingPattern, isArrayLiteralExpres
   isPropertyAssignment, isPropertyDeclaration, isReturnStatement, isSatisfiesExpression,
   isShorthandPropertyAssignment, isSourceFile, isSpreadAssignment, isStringLiteral,
   isTemplateExpression, isTypeAssertionExpression, isVariableDeclaration, isVariableDeclarationList,
-  isVariableStatement, SyntaxKind } = ts;
+  isVariableStatement, SyntaxKind } = typescript;
 
 /**
  * What an expression is, as far as a static reading can tell. Only the shapes that matter for

@@ -1,4 +1,5 @@
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import type { DataAccess, EntityKind, Hazard, HazardKind } from '../model/analysis.js';
 import { type Evaluator, type Value, bindingNames } from './evaluator.js';
 import { type ParsedModule, isFunctionLike, literalText, positionOf } from './parsed-module.js';
@@ -8,7 +9,7 @@ const { forEachChild, isArrayLiteralExpression, isAsExpression, isAwaitExpressio
   isCallExpression, isClassDeclaration, isDeleteExpression, isElementAccessExpression, isIdentifier, isNewExpression,
   isNonNullExpression, isNoSubstitutionTemplateLiteral, isObjectLiteralExpression, isParenthesizedExpression,
   isPostfixUnaryExpression, isPrefixUnaryExpression, isPropertyAccessExpression, isSatisfiesExpression, isSourceFile,
-  isStringLiteral, isTemplateHead, isVariableDeclaration, isVariableStatement, NodeFlags, SyntaxKind } = ts;
+  isStringLiteral, isTemplateHead, isVariableDeclaration, isVariableStatement, NodeFlags, SyntaxKind } = typescript;
 
 /** Method names that read or write data, across the ORMs and stores we recognise. */
 const WRITE_METHODS = new Set([

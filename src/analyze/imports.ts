@@ -1,4 +1,5 @@
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import type { ImportEdge, ImportKind, UnresolvedImport } from '../model/analysis.js';
 import { toRepoPath } from '../util/paths.js';
 import { type ParsedModule, literalText, positionOf } from './parsed-module.js';
@@ -10,7 +11,7 @@ const { canHaveModifiers, forEachChild, getModifiers, isBinaryExpression, isCall
   isExternalModuleReference, isHeritageClause, isIdentifier, isImportDeclaration, isImportEqualsDeclaration,
   isInterfaceDeclaration, isNamedExports, isNamedImports, isNamespaceExport, isNamespaceImport,
   isObjectBindingPattern, isPropertyAccessExpression, isTypeAliasDeclaration, isTypeNode, isVariableDeclaration,
-  SyntaxKind } = ts;
+  SyntaxKind } = typescript;
 
 export interface ModuleImports {
   edges: ImportEdge[];

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import type { Diagnostic, ExportedSymbol, Hazard, ImportEdge, ModuleInfo, UnresolvedImport } from '../model/analysis.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { toRepoPath } from '../util/paths.js';
@@ -15,7 +16,7 @@ import { RouteReader } from './routes.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration, isNewExpression,
-  isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = ts;
+  isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = typescript;
 
 /** What reading one module gives, as plain data. */
 export interface ModuleReading {

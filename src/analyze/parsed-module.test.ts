@@ -1,4 +1,5 @@
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import { describe, expect, it } from 'vitest';
 import { ParsedModule, TreeCache, addressOf, lineOf, lineOfRef, nodeAt, parseSource, refOf, startOf, textOf } from './parsed-module.js';
 
@@ -24,9 +25,9 @@ function everyNode(source: ts.SourceFile): ts.Node[] {
   const out: ts.Node[] = [];
   const visit = (node: ts.Node): void => {
     out.push(node);
-    ts.forEachChild(node, visit);
+    typescript.forEachChild(node, visit);
   };
-  ts.forEachChild(source, visit);
+  typescript.forEachChild(source, visit);
   return out;
 }
 
@@ -38,7 +39,7 @@ describe('NodeRef', () => {
     const reparsed = module.source;
     expect(reparsed).not.toBe(original);
     const nodes = everyNode(original);
-    expect(nodes.some((node) => node.kind === ts.SyntaxKind.OmittedExpression)).toBe(true);
+    expect(nodes.some((node) => node.kind === typescript.SyntaxKind.OmittedExpression)).toBe(true);
     const addresses = new Set<number>();
     for (const node of nodes) {
       const ref = refOf(node);

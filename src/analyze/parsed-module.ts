@@ -1,15 +1,16 @@
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 
 // A note on `ts`: the compiler API object that ts-morph exports holds thousands of properties, each a getter, so
 // V8 keeps it as a hash table and every `ts.isIdentifier(node)` is a dictionary look-up plus a getter call. The
 // analyzer asks such questions of every node several times over, so each module of analyze/ binds the functions
-// it uses once, at load (`const { isIdentifier } = ts;`), which made the analysis about a fifth faster. Types
+// it uses once, at load (`const { isIdentifier } = typescript;`), which made the analysis about a fifth faster. Types
 // are still written `ts.Node`.
 const { canHaveModifiers, createSourceFile, forEachChild, getModifiers, isNoSubstitutionTemplateLiteral, isStringLiteral,
-  SyntaxKind } = ts;
+  SyntaxKind } = typescript;
 // Where a node's first token starts and on which line (what node.getStart() and getLineAndCharacterOfPosition
 // compute) can be read from the text alone with the compiler's own functions, which its public typings leave out.
-const { computeLineAndCharacterOfPosition, computeLineStarts, skipTrivia } = ts as unknown as {
+const { computeLineAndCharacterOfPosition, computeLineStarts, skipTrivia } = typescript as unknown as {
   computeLineAndCharacterOfPosition: (lineStarts: readonly number[], position: number) => ts.LineAndCharacter;
   computeLineStarts: (text: string) => number[];
   skipTrivia: (text: string, pos: number) => number;
@@ -81,7 +82,7 @@ export class ParsedModule {
 
 /** Parses a module's text exactly as the analysis does everywhere. */
 export function parseSource(file: string, text: string): ts.SourceFile {
-  return createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(file));
+  return createSourceFile(file, text, typescript.ScriptTarget.Latest, true, scriptKindFor(file));
 }
 
 /**
@@ -182,10 +183,10 @@ export function positionOf(module: ParsedModule, node: ts.Node): { line: number;
 }
 
 export function scriptKindFor(file: string): ts.ScriptKind {
-  if (file.endsWith('.tsx')) return ts.ScriptKind.TSX;
-  if (file.endsWith('.jsx')) return ts.ScriptKind.JSX;
-  if (/\.[cm]?ts$/.test(file)) return ts.ScriptKind.TS;
-  return ts.ScriptKind.JS;
+  if (file.endsWith('.tsx')) return typescript.ScriptKind.TSX;
+  if (file.endsWith('.jsx')) return typescript.ScriptKind.JSX;
+  if (/\.[cm]?ts$/.test(file)) return typescript.ScriptKind.TS;
+  return typescript.ScriptKind.JS;
 }
 
 /** Text of a string-like literal, or null when the node is not one. */

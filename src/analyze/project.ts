@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
@@ -126,20 +127,20 @@ interface LoadedConfig {
 function readTsConfig(root: string): LoadedConfig | null {
   const file = ['tsconfig.json', 'jsconfig.json'].map((name) => path.join(root, name)).find((f) => fs.existsSync(f));
   if (!file) return null;
-  const read = ts.readConfigFile(file, (f) => ts.sys.readFile(f));
+  const read = typescript.readConfigFile(file, (f) => typescript.sys.readFile(f));
   if (read.error) throw configError(root, file, read.error);
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(file), { allowJs: path.basename(file) === 'jsconfig.json' || undefined }, file);
+  const parsed = typescript.parseJsonConfigFileContent(read.config, typescript.sys, path.dirname(file), { allowJs: path.basename(file) === 'jsconfig.json' || undefined }, file);
   // Option-level complaints (deprecations, unknown options) do not stop an analysis; unreadable files do.
   const fatal = parsed.errors.find((d) => d.code === 5083 || d.code === 6053 || (d.code >= 1000 && d.code < 1500));
   if (fatal) throw configError(root, file, fatal);
   // A "solution" tsconfig lists no files itself and points at the real projects through `references`.
   if (parsed.fileNames.length === 0 && parsed.projectReferences?.length) {
     for (const reference of parsed.projectReferences) {
-      const referenced = ts.sys.directoryExists(reference.path) ? path.join(reference.path, 'tsconfig.json') : reference.path;
+      const referenced = typescript.sys.directoryExists(reference.path) ? path.join(reference.path, 'tsconfig.json') : reference.path;
       if (!fs.existsSync(referenced)) continue;
-      const child = ts.readConfigFile(referenced, (f) => ts.sys.readFile(f));
+      const child = typescript.readConfigFile(referenced, (f) => typescript.sys.readFile(f));
       if (child.error) throw configError(root, referenced, child.error);
-      const childParsed = ts.parseJsonConfigFileContent(child.config, ts.sys, path.dirname(referenced), undefined, referenced);
+      const childParsed = typescript.parseJsonConfigFileContent(child.config, typescript.sys, path.dirname(referenced), undefined, referenced);
       parsed.fileNames.push(...childParsed.fileNames);
       if (!parsed.options.paths && childParsed.options.paths) {
         parsed.options.paths = childParsed.options.paths;
@@ -152,10 +153,10 @@ function readTsConfig(root: string): LoadedConfig | null {
 }
 
 function configError(root: string, file: string, diagnostic: ts.Diagnostic): UserError {
-  const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+  const message = typescript.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
   let line: number | undefined;
   let column: number | undefined;
-  const where = diagnostic.file ?? (diagnostic.start !== undefined ? ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest) : undefined);
+  const where = diagnostic.file ?? (diagnostic.start !== undefined ? typescript.createSourceFile(file, fs.readFileSync(file, 'utf8'), typescript.ScriptTarget.Latest) : undefined);
   if (where && diagnostic.start !== undefined) {
     const pos = where.getLineAndCharacterOfPosition(diagnostic.start);
     line = pos.line + 1;
@@ -257,7 +258,7 @@ function walkSources(root: string): string[] {
 export function readWrittenCompilerOptions(file: string, seen = new Set<string>()): Record<string, unknown> {
   if (seen.has(file) || !fs.existsSync(file)) return {};
   seen.add(file);
-  const { config } = ts.readConfigFile(file, (f) => fs.readFileSync(f, 'utf8')) as { config?: { extends?: string | string[]; compilerOptions?: Record<string, unknown> } };
+  const { config } = typescript.readConfigFile(file, (f) => fs.readFileSync(f, 'utf8')) as { config?: { extends?: string | string[]; compilerOptions?: Record<string, unknown> } };
   if (!config) return {};
   let options: Record<string, unknown> = {};
   const bases = config.extends === undefined ? [] : Array.isArray(config.extends) ? config.extends : [config.extends];

@@ -1,4 +1,5 @@
-import { ts } from 'ts-morph';
+import type { ts } from 'ts-morph';
+import { typescript } from './typescript.js';
 import type { Route } from '../model/analysis.js';
 import type { OrderKey, PartitionRoutes, PlainRouter, ResolvedArg, ResolvedEvent } from './route-table.js';
 import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround } from './evaluator.js';
@@ -7,7 +8,7 @@ import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpression, isCallExpression,
   isFunctionExpression, isIdentifier, isImportClause, isImportSpecifier, isNamespaceImport, isOmittedExpression,
-  isPropertyAccessExpression, isRegularExpressionLiteral, isSpreadElement, isTemplateExpression, SyntaxKind } = ts;
+  isPropertyAccessExpression, isRegularExpressionLiteral, isSpreadElement, isTemplateExpression, SyntaxKind } = typescript;
 
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
 const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
