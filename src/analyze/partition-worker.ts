@@ -4,15 +4,17 @@ import { PartitionReader } from './module-reader.js';
 import type { WorkerInput, WorkerMessage } from './partitions.js';
 
 // A worker thread that reads one partition of the program (see partitions.ts): its modules, then, once the
-// partitions' call indexes are merged and sent here, its routes. Progress is sent every PROGRESS_STEP modules.
+// partitions' call indexes are merged and sent here, its routes. Progress goes to its own port every
+// PROGRESS_STEP modules, where the busy main thread reads it synchronously.
 const PROGRESS_STEP = 50;
 
 const port = parentPort!;
-const { layout, owned, readsSql } = workerData as WorkerInput;
+const { layout, owned, readsSql, progress } = workerData as WorkerInput;
 const send = (message: WorkerMessage) => port.postMessage(message);
 const fail = (error: unknown) => {
   const e = error instanceof Error ? error : new Error(String(error));
   send({ type: 'error', error: { message: e.message, stack: e.stack, code: isUserError(e) ? e.code : undefined, hint: isUserError(e) ? e.hint : undefined } });
+  progress.close();
   port.close();
 };
 
@@ -22,7 +24,7 @@ const reader = new PartitionReader(layout, owned, {
   onProgress: (done) => {
     if (done - reported >= PROGRESS_STEP || done === owned.length) {
       reported = done;
-      send({ type: 'progress', done });
+      progress.postMessage(done);
     }
   },
 });
@@ -31,6 +33,7 @@ try {
   port.once('message', (callSites: Map<string, number[]>) => {
     try {
       send({ type: 'routes', result: reader.readRoutes(callSites) });
+      progress.close();
       port.close();
     } catch (error) {
       fail(error);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import { toRepoPath } from '../util/paths.js';
 import { type PartitionModules, PartitionReader } from './module-reader.js';
@@ -19,11 +19,13 @@ export const PARTITION_MIN_FILES = 600;
  * the analysis is the same everywhere; the partitions run side by side on as many cores as there are.
  */
 const PARTITIONS = 2;
+/** The share of the files the first partition reads (see partitionFiles). */
+const FIRST_SHARE = 0.5;
 /** A cut between partitions may move this far (share of the files) from the even split to fall between folders. */
 const CUT_SLACK = 0.05;
 
 /**
- * Splits the project's files (indexes into layout.files, ascending) into partitions of about equal size. Each is
+ * Splits the project's files (indexes into layout.files, ascending) into partitions of about the same size. Each is
  * a run of files in path order, cut between folders where that keeps the sizes near even: modules of one folder
  * mostly use each other, so each partition follows few values into the other's modules.
  */
@@ -31,10 +33,14 @@ export function partitionFiles(layout: ProjectLayout, requested?: number): numbe
   const count = layout.files.length;
   const partitions = Math.max(1, Math.min(requested ?? (count >= PARTITION_MIN_FILES ? PARTITIONS : 1), count));
   const folders = layout.files.map((file) => path.posix.dirname(toRepoPath(layout.root, file)).split('/'));
+  // The first partition is read on the thread that also merges and writes the results afterwards, so it gets a
+  // smaller share; the others split the rest evenly.
+  const shares = partitions === 1 ? [1] : [FIRST_SHARE, ...Array.from({ length: partitions - 1 }, () => (1 - FIRST_SHARE) / (partitions - 1))];
   const cuts: number[] = [];
-  for (let part = 1; part < partitions; part++) {
-    const even = Math.round((count * part) / partitions);
-    cuts.push(cutNear(folders, even, Math.floor(count * CUT_SLACK)));
+  let sum = 0;
+  for (let part = 0; part < partitions - 1; part++) {
+    sum += shares[part]!;
+    cuts.push(cutNear(folders, Math.round(count * sum), Math.floor(count * CUT_SLACK)));
   }
   const bounds = [0, ...cuts, count];
   return bounds.slice(0, -1).map((start, part) => range(start, bounds[part + 1]!));
@@ -67,6 +73,8 @@ export interface ReadOptions {
 interface PartitionRun {
   modules: Promise<PartitionModules>;
   routes(callSites: ReadonlyMap<string, readonly number[]>): Promise<PartitionRoutes>;
+  /** Takes in the progress the partition has reported so far (this thread is busy reading while it runs). */
+  pollProgress(): void;
   stop(): void;
 }
 
@@ -98,8 +106,14 @@ export async function readPartitions(
       : inThisThread(layout, owned, options.readsSql, progress(i + 1)),
   );
   try {
-    const here = new PartitionReader(layout, partitions[0]!, { readsSql: options.readsSql, onProgress: progress(0) });
+    const progressHere = progress(0);
+    const onProgress = (count: number) => {
+      for (const run of others) run.pollProgress();
+      progressHere(count);
+    };
+    const here = new PartitionReader(layout, partitions[0]!, { readsSql: options.readsSql, onProgress });
     const modules = [here.readModules(), ...(await Promise.all(others.map((run) => run.modules)))];
+    for (const run of others) run.pollProgress();
     const callSites = mergeCallSites(modules);
     const pending = others.map((run) => run.routes(callSites));
     const routes = [here.readRoutes(callSites), ...(await Promise.all(pending))];
@@ -135,6 +149,7 @@ function inThisThread(layout: ProjectLayout, owned: number[], readsSql: boolean,
   return {
     modules: Promise.resolve().then(() => reader.readModules()),
     routes: async (callSites) => reader.readRoutes(callSites),
+    pollProgress: () => {},
     stop: () => {},
   };
 }
@@ -150,7 +165,6 @@ const WORKER_SCRIPT = ((): URL | null => {
 
 /** What the worker sends: progress, each step's result, or the error that stopped it. */
 export type WorkerMessage =
-  | { type: 'progress'; done: number }
   | { type: 'modules'; result: PartitionModules }
   | { type: 'routes'; result: PartitionRoutes }
   | { type: 'error'; error: { message: string; stack?: string; code?: string; hint?: string } };
@@ -159,11 +173,15 @@ export interface WorkerInput {
   layout: ProjectLayout;
   owned: number[];
   readsSql: boolean;
+  /** Where the worker posts how many of its modules it has read (a number), read synchronously by pollProgress. */
+  progress: MessagePort;
 }
 
 function inWorker(layout: ProjectLayout, owned: number[], readsSql: boolean, onProgress: (done: number) => void): PartitionRun {
+  const channel = new MessageChannel();
   const worker = new Worker(WORKER_SCRIPT!, {
-    workerData: { layout, owned, readsSql } satisfies WorkerInput,
+    workerData: { layout, owned, readsSql, progress: channel.port2 } satisfies WorkerInput,
+    transferList: [channel.port2],
     // A larger young generation lets the syntax trees of a module die young instead of being promoted and
     // collected with the old generation (measured in BENCHMARKS.md).
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
@@ -181,8 +199,7 @@ function inWorker(layout: ProjectLayout, owned: number[], readsSql: boolean, onP
   // Rejections surface where each step is awaited; a failure before then must not count as unhandled.
   modules.catch(() => {});
   worker.on('message', (message: WorkerMessage) => {
-    if (message.type === 'progress') onProgress(message.done);
-    else if (message.type === 'modules') settleModules?.resolve(message.result);
+    if (message.type === 'modules') settleModules?.resolve(message.result);
     else if (message.type === 'routes') settleRoutes?.resolve(message.result);
     else fail(errorFrom(message.error));
   });
@@ -197,7 +214,15 @@ function inWorker(layout: ProjectLayout, owned: number[], readsSql: boolean, onP
       worker.postMessage(callSites);
       return routes;
     },
-    stop: () => void worker.terminate(),
+    pollProgress: () => {
+      let latest: { message: number } | undefined;
+      for (let next = receiveMessageOnPort(channel.port1); next; next = receiveMessageOnPort(channel.port1)) latest = next;
+      if (latest) onProgress(latest.message);
+    },
+    stop: () => {
+      channel.port1.close();
+      void worker.terminate();
+    },
   };
 }
 
