@@ -4,7 +4,7 @@ import { MAX_SOURCE_BYTES, discoverProject } from '../analyze/project.js';
 import { compareNumbers, compareStrings } from '../util/compare.js';
 import { toRepoPath } from '../util/paths.js';
 import { type LoadedConfig, readGuidedConfig } from './config-file.js';
-import { DEFAULT_PLAN_FILE } from './run-plan.js';
+import { DEFAULT_PLAN_FILE } from './plan-input.js';
 
 /** What the guided run finds in a folder before it analyses anything. */
 export interface DetectedProject {

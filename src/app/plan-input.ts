@@ -5,6 +5,12 @@ import { expandModules } from '../plan/build-plan.js';
 import { parsePlan } from '../plan/plan-file.js';
 import { UserError } from '../util/errors.js';
 
+/**
+ * Where `plan` writes the plan and the other commands look for it. Defined here, not in run-plan.ts, so that check,
+ * scaffold and verify do not load clustering and plan.html's Graphviz just to know a file name.
+ */
+export const DEFAULT_PLAN_FILE = 'decompose.plan.yaml';
+
 /** The plan file's text, or DEC-060 saying which command needed it and how to make one. */
 export function readPlanText(planFile: string, purpose: string, hint: string): string {
   try {

@@ -16,8 +16,7 @@ import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
 import { readAnalysis } from './analysis-file.js';
 import { sinkTarget, writeOutput } from './write-output.js';
-import { readPlanText } from './plan-input.js';
-import { DEFAULT_PLAN_FILE } from './run-plan.js';
+import { DEFAULT_PLAN_FILE, readPlanText } from './plan-input.js';
 
 export interface CheckRunOptions {
   dir: string;

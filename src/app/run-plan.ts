@@ -13,9 +13,8 @@ import { renderPlanMarkdown } from '../report/plan-markdown.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
 import { readAnalysis } from './analysis-file.js';
+import { DEFAULT_PLAN_FILE } from './plan-input.js';
 import { sinkTarget, writeOutput } from './write-output.js';
-
-export const DEFAULT_PLAN_FILE = 'decompose.plan.yaml';
 
 export interface PlanRunOptions {
   dir: string;

@@ -10,8 +10,7 @@ import { type MonolithManifest, SCAFFOLD_TARGETS, type ScaffoldSummary, type Sca
 import type { SourceSet } from '../scaffold/service-code.js';
 import { UserError } from '../util/errors.js';
 import { isInside, toRepoPath } from '../util/paths.js';
-import { parsePlanFor, readPlanText } from './plan-input.js';
-import { DEFAULT_PLAN_FILE } from './run-plan.js';
+import { DEFAULT_PLAN_FILE, parsePlanFor, readPlanText } from './plan-input.js';
 import { writeOutput } from './write-output.js';
 
 export const DEFAULT_SCAFFOLD_DIR = 'decomposed';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
-import { parsePlanFor, readPlanText } from './plan-input.js';
+import { DEFAULT_PLAN_FILE, parsePlanFor, readPlanText } from './plan-input.js';
 import type { Plan } from '../model/plan.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
@@ -14,7 +14,6 @@ import { type Recording, readRecording, toRecording, writeRecording } from '../v
 import { type ObservedRequest, type ReplayDifference, type VerifyReport, cacheTotals, routeResults } from '../verify/report.js';
 import { type CacheCounts, type LogRequest, parseCacheMetrics, readRequestLog, routeMatcher } from '../verify/routes.js';
 import { type GatewayKind, type RunningSystem, bootSystem, checkScaffold, prepareWorkspace, startMonolith } from '../verify/system.js';
-import { DEFAULT_PLAN_FILE } from './run-plan.js';
 import { DEFAULT_SCAFFOLD_DIR } from './run-scaffold.js';
 
 export interface VerifyRunOptions {
