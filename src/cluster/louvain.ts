@@ -1,11 +1,34 @@
-import graphology from 'graphology';
-import louvainModule from 'graphology-communities-louvain';
-import seedrandom from 'seedrandom';
+import { createRequire } from 'node:module';
+import type graphology from 'graphology';
+import type louvainModule from 'graphology-communities-louvain';
+import type seedrandom from 'seedrandom';
 import type { ModuleGraph } from '../graph/module-graph.js';
 import { compareStrings } from '../util/compare.js';
 
-// Both packages are CommonJS; under NodeNext their default import is the module object.
-const louvain = louvainModule as unknown as typeof louvainModule.default;
+interface LouvainPackages {
+  graphology: typeof graphology;
+  louvain: typeof louvainModule.default;
+  seedrandom: typeof seedrandom;
+}
+
+let packages: LouvainPackages | null = null;
+
+/**
+ * graphology, its Louvain package and seedrandom, loaded on the first detection rather than with this file:
+ * `check` reaches this file through the plan metrics (for `modularity` below) but never detects communities, and
+ * loading the three costs it ~15 ms. require() because detection is synchronous; all three are CommonJS packages.
+ */
+function louvainPackages(): LouvainPackages {
+  if (!packages) {
+    const require = createRequire(import.meta.url);
+    packages = {
+      graphology: require('graphology') as typeof graphology,
+      louvain: require('graphology-communities-louvain') as typeof louvainModule.default,
+      seedrandom: require('seedrandom') as typeof seedrandom,
+    };
+  }
+  return packages;
+}
 
 export interface CommunityOptions {
   seed: number;
@@ -18,6 +41,7 @@ export interface CommunityOptions {
  * Communities are returned as sorted member lists, ordered by their first member.
  */
 export function detectCommunities(graph: ModuleGraph, options: CommunityOptions): string[][] {
+  const { graphology, louvain, seedrandom } = louvainPackages();
   const g = new graphology.UndirectedGraph({ allowSelfLoops: false, multi: false });
   for (const node of graph.nodes) g.addNode(node);
   for (const edge of graph.edges) g.addEdge(edge.a, edge.b, { weight: edge.weight });
