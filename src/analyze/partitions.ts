@@ -10,17 +10,17 @@ import type { ProjectLayout } from './project.js';
 import type { PartitionRoutes } from './route-table.js';
 
 /**
- * Below this many files one thread reads the whole program: a second thread must load the compiler (~0.3 s) and
- * parses some modules twice, which a small program does not win back.
+ * Below this many files one thread reads the whole program. A second thread warms up its own compiler and
+ * analyzer, parses some modules twice and doubles the collector's work; measured on two cores (BENCHMARKS.md) that
+ * costs more than it saves at 1,000 modules (2.5 s against 2.2 s), breaks even at 2,000 and pays at 5,000
+ * (6.2 s against 7.0 s) and 10,000 (12.1 s against 14.6–16.6 s).
  */
-export const PARTITION_MIN_FILES = 600;
+export const PARTITION_MIN_FILES = 3000;
 /**
  * How many partitions a large program is read in. A function of the input only, never of the machine, so that
  * the analysis is the same everywhere; the partitions run side by side on as many cores as there are.
  */
 const PARTITIONS = 2;
-/** The share of the files the first partition reads (see partitionFiles). */
-const FIRST_SHARE = 0.5;
 /** A cut between partitions may move this far (share of the files) from the even split to fall between folders. */
 const CUT_SLACK = 0.05;
 
@@ -33,14 +33,9 @@ export function partitionFiles(layout: ProjectLayout, requested?: number): numbe
   const count = layout.files.length;
   const partitions = Math.max(1, Math.min(requested ?? (count >= PARTITION_MIN_FILES ? PARTITIONS : 1), count));
   const folders = layout.files.map((file) => path.posix.dirname(toRepoPath(layout.root, file)).split('/'));
-  // The first partition is read on the thread that also merges and writes the results afterwards, so it gets a
-  // smaller share; the others split the rest evenly.
-  const shares = partitions === 1 ? [1] : [FIRST_SHARE, ...Array.from({ length: partitions - 1 }, () => (1 - FIRST_SHARE) / (partitions - 1))];
   const cuts: number[] = [];
-  let sum = 0;
-  for (let part = 0; part < partitions - 1; part++) {
-    sum += shares[part]!;
-    cuts.push(cutNear(folders, Math.round(count * sum), Math.floor(count * CUT_SLACK)));
+  for (let part = 1; part < partitions; part++) {
+    cuts.push(cutNear(folders, Math.round((count * part) / partitions), Math.floor(count * CUT_SLACK)));
   }
   const bounds = [0, ...cuts, count];
   return bounds.slice(0, -1).map((start, part) => range(start, bounds[part + 1]!));
