@@ -27,12 +27,12 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose plan then check on fixtures/%s
   });
 });
 
-describe('check with a plan large enough to be read in the background', () => {
-  it('finds the same drift, and reports broken YAML at its line and column as with a small plan', async () => {
+describe('check with a large plan', () => {
+  it('finds the same drift, and reports broken YAML (read by yaml, not the fast reader) at its line and column', async () => {
     const dir = copyFixture('shop-ts');
     expect((await runCli(['plan', dir, '--yes'])).exitCode).toBe(0);
     const planFile = path.join(dir, 'decompose.plan.yaml');
-    // 300 kB of comment: over the size from which check parses the plan in a worker thread while it analyses.
+    // 300 kB of comment, as a long hand-annotated plan might have.
     const padding = Array.from({ length: 3000 }, (_, i) => `# ${String(i).padStart(4, '0')} ${'x'.repeat(90)}`).join('\n');
     fs.writeFileSync(planFile, `${fs.readFileSync(planFile, 'utf8')}\n${padding}\n`);
     expect((await runCli(['check', dir])).exitCode).toBe(0);

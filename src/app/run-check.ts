@@ -9,7 +9,6 @@ import type { CheckResult, FindingLocation } from '../model/finding.js';
 import type { Plan } from '../model/plan.js';
 import { expandModules } from '../plan/build-plan.js';
 import { parsePlan } from '../plan/plan-file.js';
-import { NOT_IN_BACKGROUND, readPlanYamlInBackground } from '../plan/plan-yaml-background.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
@@ -37,23 +36,12 @@ export interface CheckRun {
   baselineWritten: string | null;
 }
 
-/** Plans larger than this are parsed in a worker thread while the code is analysed. */
-const BACKGROUND_PLAN_BYTES = 200_000;
-
 /** Loads the plan, re-analyses the code (no cache is needed for correctness) and compares the two. */
 export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
-  // A worker costs ~40 ms to start; a plan below this size parses in less on the main thread (fixture-sized repos).
-  const planYaml = text.length > BACKGROUND_PLAN_BYTES ? readPlanYamlInBackground(text) : NOT_IN_BACKGROUND;
-  let analysis: Analysis;
-  try {
-    analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
-  } catch (error) {
-    planYaml.cancel();
-    throw error;
-  }
+  const analysis: Analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
   const allModules = analysis.modules.map((m) => m.path);
   const moduleSet = new Set(allModules);
   // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
@@ -63,7 +51,7 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     matchModules: (pattern) => expandModules([pattern], allModules),
     projectName: analysis.project.name,
     missingModulesAreDrift: true,
-  }, await planYaml.result);
+  });
   const planRelative = toRepoPath(dir, planFile);
   const lines = text.split('\n');
   const planLocation = (needle: string): FindingLocation => {

@@ -1,10 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { DEFAULT_SETTINGS, type Plan, PlanSchema } from '../model/plan.js';
 import { userErrorOf } from '../test-support/user-error.js';
 import type { UserError } from '../util/errors.js';
-import { DERIVED_COMMENT, PLAN_FILE_HEADER, parsePlan, serializePlan } from './plan-file.js';
-import { readPlanYamlInBackground } from './plan-yaml-background.js';
+import { fixturePath } from '../test-support/temp-project.js';
+import { DERIVED_COMMENT, PARSE_OPTIONS, PLAN_FILE_HEADER, TO_JS_OPTIONS, parsePlan, readPlanValue, serializePlan } from './plan-file.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // A small hand-built plan and a fixed module list with a tiny glob matcher (`**` and `*` only).
@@ -594,34 +596,43 @@ describe('parsePlan errors', () => {
   });
 });
 
-describe('a plan read in the background (check reads it while it analyses)', () => {
+describe('the fast reader (js-yaml) gives the value yaml gives, and leaves everything else to yaml', () => {
   const good = serializePlan(samplePlan());
+  const yamlValue = (text: string) => parseDocument(text, PARSE_OPTIONS).toJS(TO_JS_OPTIONS);
 
-  it('gives the same plan as reading it in place', async () => {
-    const background = readPlanYamlInBackground(good);
-    const preRead = await background.result;
-    expect(preRead).not.toBeNull();
-    expect(parsePlan(good, FILE, context, preRead)).toEqual(parsePlan(good, FILE, context));
+  it('reads generated, hand-edited and hostile plans to the same value as yaml', () => {
+    const texts = [
+      good,
+      // Hand-edited: comments, flow collections, quoting styles, numbers and booleans yaml's core schema knows.
+      `${good}# a comment\nextra:\n  flow: [a, 'b c', "d\\te", {k: v}]\n  numbers: [0, -1, 1.5, 0x1F, 0o17, 1e3, .inf, -.inf]\n  words: [yes, no, on, off, True, FALSE, Null, ~, 1_000, 0b101, 012, 2024-01-01]\n  block: |\n    line one\n    line two\n  folded: >-\n    folded\n    text\n`,
+      // Names and paths with the characters hostile fixtures use.
+      serializePlan({ ...samplePlan(), project: 'ünïcödé ☃ {{#each x}} "quoted" \'single\' # not a comment' }),
+    ];
+    for (const fixture of ['shop-ts', 'blog-cjs']) {
+      const file = path.join(fixturePath(fixture), 'golden', 'decompose.plan.yaml');
+      if (fs.existsSync(file)) texts.push(fs.readFileSync(file, 'utf8'));
+    }
+    for (const text of texts) {
+      const fast = readPlanValue(text);
+      expect(fast, text.slice(0, 80)).not.toBeNull();
+      expect(fast!.value).toEqual(yamlValue(text));
+    }
   });
 
-  it('leaves broken YAML to parsePlan, which reports it with its position as before', async () => {
-    const text = edit(good, 'project: shop\n', 'project: shop\nproject: again\n');
-    expect(await readPlanYamlInBackground(text).result).toBeNull();
-    expect(await readPlanYamlInBackground('a: &a [1]\nb: *x\n').result).toBeNull();
-    expect(where(parseError(text))).toBe(at(text, 'project: again'));
+  it('leaves duplicate keys, broken YAML and aliases to yaml, which reports them with their position as before', () => {
+    const duplicate = edit(good, 'project: shop\n', 'project: shop\nproject: again\n');
+    expect(readPlanValue(duplicate)).toBeNull();
+    expect(where(parseError(duplicate))).toBe(at(duplicate, 'project: again'));
+    expect(readPlanValue('a: [1, 2\n')).toBeNull();
+    expect(readPlanValue('a: &a [1]\nb: *a\n')).toBeNull();
   });
 
-  it('places problems found in a pre-read plan at their nodes', async () => {
+  it('places problems found in a plan it read at their nodes, as yaml alone would', () => {
     const text = edit(edit(good, '    loc: 120\n', '    loc: many\n'), 'project: shop\n', 'project: elsewhere\n');
-    const preRead = await readPlanYamlInBackground(text).result;
-    const error = userErrorOf(() => parsePlan(text, FILE, context, preRead));
+    expect(readPlanValue(text)).not.toBeNull();
+    const error = parseError(text);
     expect(error.code).toBe('DEC-051');
-    expect(allProblems(error)).toEqual(allProblems(parseError(text)));
-  });
-
-  it('can be cancelled', async () => {
-    const background = readPlanYamlInBackground(good);
-    background.cancel();
-    expect(await background.result).toBeNull();
+    expect(where(error)).toBe(at(text, 'many'));
+    expect(allProblems(error).some((p) => p.startsWith(`${at(text, 'elsewhere')}: `))).toBe(true);
   });
 });
