@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Analysis } from '../model/analysis.js';
 import type { Plan } from '../model/plan.js';
 import { expandModules } from '../plan/build-plan.js';
-import { parsePlan } from '../plan/plan-file.js';
+import { parsePlan } from '../plan/parse-plan.js';
 import { UserError } from '../util/errors.js';
 
 /**

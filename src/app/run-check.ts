@@ -8,7 +8,7 @@ import type { Analysis } from '../model/analysis.js';
 import type { CheckResult, FindingLocation } from '../model/finding.js';
 import type { Plan } from '../model/plan.js';
 import { expandModules } from '../plan/build-plan.js';
-import { parsePlan } from '../plan/plan-file.js';
+import { parsePlan } from '../plan/parse-plan.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';

@@ -215,7 +215,7 @@ async function planMetricsNow(dir: string, planFile: string) {
   const { analyze } = await import('../analyze/analyze.js');
   const { choicesFromPlan } = await import('../app/run-plan.js');
   const { buildPlan, expandModules } = await import('../plan/build-plan.js');
-  const { parsePlan } = await import('../plan/plan-file.js');
+  const { parsePlan } = await import('../plan/parse-plan.js');
   let text: string;
   try {
     text = fs.readFileSync(planFile, 'utf8');

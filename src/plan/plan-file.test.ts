@@ -6,7 +6,8 @@ import { DEFAULT_SETTINGS, type Plan, PlanSchema } from '../model/plan.js';
 import { userErrorOf } from '../test-support/user-error.js';
 import type { UserError } from '../util/errors.js';
 import { fixturePath } from '../test-support/temp-project.js';
-import { DERIVED_COMMENT, PARSE_OPTIONS, PLAN_FILE_HEADER, TO_JS_OPTIONS, parsePlan, readPlanValue, serializePlan } from './plan-file.js';
+import { PARSE_OPTIONS, TO_JS_OPTIONS, parsePlan, readPlanValue } from './parse-plan.js';
+import { DERIVED_COMMENT, PLAN_FILE_HEADER, serializePlan } from './plan-file.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // A small hand-built plan and a fixed module list with a tiny glob matcher (`**` and `*` only).
