@@ -177,9 +177,6 @@ function inWorker(layout: ProjectLayout, owned: number[], readsSql: boolean, onP
   const worker = new Worker(WORKER_SCRIPT!, {
     workerData: { layout, owned, readsSql, progress: channel.port2 } satisfies WorkerInput,
     transferList: [channel.port2],
-    // A larger young generation lets the syntax trees of a module die young instead of being promoted and
-    // collected with the old generation (measured in BENCHMARKS.md).
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
   let settleModules: { resolve: (m: PartitionModules) => void; reject: (e: Error) => void } | null = null;
   let settleRoutes: { resolve: (r: PartitionRoutes) => void; reject: (e: Error) => void } | null = null;
@@ -220,8 +217,6 @@ function inWorker(layout: ProjectLayout, owned: number[], readsSql: boolean, onP
     },
   };
 }
-
-const YOUNG_GENERATION_MB = 64;
 
 function errorFrom(error: { message: string; stack?: string; code?: string; hint?: string }): Error {
   if (error.code) return new UserError(error.code, error.message, { hint: error.hint });
