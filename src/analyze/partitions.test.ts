@@ -7,7 +7,7 @@ import { serializeAnalysis } from '../app/analysis-file.js';
 import { ensureBuilt, runCli } from '../test-support/run-cli.js';
 import { EXPRESS_PACKAGE, fixturePath, repoRoot, writeProject } from '../test-support/temp-project.js';
 import { analyze } from './analyze.js';
-import { PARTITION_MIN_FILES, partitionFiles } from './partitions.js';
+import { PARTITION_MIN_FILES, mergeCallSites, partitionFiles } from './partitions.js';
 import type { ProjectLayout } from './project.js';
 
 function layoutOf(files: string[]): ProjectLayout {
@@ -34,8 +34,25 @@ describe('partitionFiles', () => {
     expect(partitionFiles(layoutOf(Array.from({ length: 100 }, (_, i) => `a/f${String(i).padStart(3, '0')}.ts`)), 2).map((p) => p.length)).toEqual([50, 50]);
   });
 
+  it('splits a file list of hundreds of thousands of files without overflowing the stack', () => {
+    const files = Array.from({ length: 300_000 }, (_, i) => `src/d${Math.floor(i / 1000)}/m${i}.ts`);
+    expect(partitionFiles(layoutOf(files)).map((p) => p.length)).toEqual([150_000, 150_000]);
+  });
+
   it('never makes more partitions than files, nor an empty one', () => {
     expect(partitionFiles(layoutOf(['a.ts', 'b.ts']), 5).map((p) => p.length)).toEqual([1, 1]);
+  });
+});
+
+describe('mergeCallSites', () => {
+  it('lists the call sites of each target in file order, then call-site order, however many there are', () => {
+    const part = (sites: Array<[string, number[]]>) => ({ modules: [], diagnostics: [], callSites: new Map(sites) });
+    const many = Array.from({ length: 400_000 }, (_, i) => (i % 2 === 0 ? 7 + Math.floor(i / 2) : i % 3));
+    const merged = mergeCallSites([part([['f', [5, 1, 0, 2]]]), part([['f', [3, 0, 5, 0]], ['g', [1, 1]]]), part([['f', many]])]);
+    expect(merged.get('g')).toEqual([1, 1]);
+    const f = merged.get('f')!;
+    expect(f.slice(0, 8)).toEqual([0, 2, 3, 0, 5, 0, 5, 1]);
+    expect(f).toHaveLength(8 + many.length);
   });
 });
 

@@ -43,7 +43,8 @@ export function partitionFiles(layout: ProjectLayout, requested?: number): numbe
 
 /** The index nearest `even` at which the files before and after differ in their shallowest possible folder. */
 function cutNear(folders: string[][], even: number, slack: number): number {
-  const deepest = Math.max(...folders.map((f) => f.length));
+  // Not Math.max(...): a spread of hundreds of thousands of arguments overflows the stack.
+  const deepest = folders.reduce((most, f) => Math.max(most, f.length), 0);
   for (let depth = 1; depth <= deepest; depth++) {
     const key = (index: number) => folders[index]!.slice(0, depth).join('/');
     for (let distance = 0; distance <= slack; distance++) {
@@ -119,12 +120,13 @@ export async function readPartitions(
 }
 
 /** The call index of the whole program: every partition's entries, in file order and then call-site order. */
-function mergeCallSites(parts: PartitionModules[]): Map<string, number[]> {
+export function mergeCallSites(parts: PartitionModules[]): Map<string, number[]> {
   const merged = new Map<string, number[]>();
   for (const part of parts) {
     for (const [key, sites] of part.callSites) {
       const list = merged.get(key);
-      if (list) list.push(...sites);
+      // A loop, not push(...sites): a function called from a hundred thousand places would overflow the stack.
+      if (list) for (const site of sites) list.push(site);
       else merged.set(key, [...sites]);
     }
   }
