@@ -1,7 +1,7 @@
 import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import type { EntityKind } from '../model/analysis.js';
-import { type NodeRef, type ParsedModule, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, refOf } from './parsed-module.js';
+import { type NodeRef, type ParsedModule, type ScopeDeclarations, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, refOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
@@ -119,6 +119,8 @@ export interface ModuleLookup {
   moduleFor(file: string): ParsedModule | undefined;
   /** Every module, in the order of the project's file list. */
   all(): Iterable<ParsedModule>;
+  /** The scope cache of a tree that is alive (see TreeCache.scopesOf). */
+  scopesOf(tree: ts.SourceFile): ScopeDeclarations | null;
 }
 
 interface ModuleExports {
@@ -145,8 +147,6 @@ export class Evaluator {
   private readonly boundInProgress = new Set<string>();
   private readonly exportsCache = new Map<string, ModuleExports>();
   private readonly exportGuard = new Set<string>();
-  /** By scope node: weak, so that it goes with the tree (it is found again from a re-parsed one). */
-  private readonly scopeCache = new WeakMap<ts.Node, Map<string, ts.Node>>();
   private bindings: Bindings | null = null;
   private readonly callSites = new Map<string, CallSiteArguments[]>();
   private callsByTarget: Map<string, CallSiteArguments[]> | null = null;
@@ -915,16 +915,21 @@ export class Evaluator {
 
   /** Finds the declaration that binds `name` at `from`, walking out through enclosing scopes. */
   lookup(from: ts.Node, name: string): ts.Node | undefined {
+    // Scope declarations are cached with their tree (see TreeCache), found from the tree's root.
+    let root = from;
+    while (root.parent) root = root.parent;
+    const scopes = this.modules.scopesOf(root as ts.SourceFile);
     for (let scope: ts.Node | undefined = from.parent; scope; scope = scope.parent) {
       if (!isScope(scope)) continue;
-      const found = this.scopeDeclarations(scope).get(name);
+      const found = this.scopeDeclarations(scope, scopes).get(name);
       if (found) return found;
     }
     return undefined;
   }
 
-  private scopeDeclarations(scope: ts.Node): Map<string, ts.Node> {
-    let declarations = this.scopeCache.get(scope);
+  /** The declarations of a scope, from the tree's scope cache (null: the tree is not cached, nor are they). */
+  private scopeDeclarations(scope: ts.Node, scopes: ScopeDeclarations | null): Map<string, ts.Node> {
+    let declarations = scopes?.get(scope);
     if (declarations) return declarations;
     declarations = new Map();
     const add = (name: string, node: ts.Node) => {
@@ -960,7 +965,7 @@ export class Evaluator {
     } else if (isCatchClause(scope) && scope.variableDeclaration) {
       addBinding(scope.variableDeclaration.name, scope.variableDeclaration);
     }
-    this.scopeCache.set(scope, declarations);
+    scopes?.set(scope, declarations);
     return declarations;
   }
 }

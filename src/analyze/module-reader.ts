@@ -9,7 +9,7 @@ import { Evaluator, type ModuleLookup, type SharedCallIndex, type Value, declara
 import { type EntityAccess, type EntityDefinition, type EnvAccess, extractFacts } from './facts.js';
 import { extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, type ProjectLayout } from './project.js';
-import { type CallSite, ParsedModule, TreeCache, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf } from './parsed-module.js';
+import { type CallSite, ParsedModule, type ScopeDeclarations, TreeCache, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf } from './parsed-module.js';
 import { ModuleResolver } from './resolver.js';
 import type { PartitionRoutes } from './route-table.js';
 import { RouteReader } from './routes.js';
@@ -216,6 +216,10 @@ class Program implements ModuleLookup {
       if (module) this.onParsed?.(module);
     }
     return module ?? undefined;
+  }
+
+  scopesOf(tree: ts.SourceFile): ScopeDeclarations | null {
+    return this.trees.scopesOf(tree);
   }
 
   *all(): Iterable<ParsedModule> {
