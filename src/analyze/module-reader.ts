@@ -77,7 +77,7 @@ export class PartitionReader {
     this.ownedSet = new Set(this.owned);
     this.fileIndex = new Map(layout.files.map((file, index) => [file, index]));
     this.resolver = new ModuleResolver(layout);
-    this.program = new Program(this.root, layout.files, this.ownedSet, this.diagnostics, this.trees);
+    this.program = new Program(this.root, layout.files, this.fileIndex, this.ownedSet, this.diagnostics, this.trees);
     this.evaluator = new Evaluator(this.program, this.resolver);
     // Export lists are read from the tree that is parsed anyway, not from a second parse when first asked for.
     this.program.onParsed = (module) => this.evaluator.exportsOf(module.file);
@@ -176,23 +176,18 @@ const LIVE_TREES = 8;
 class Program implements ModuleLookup {
   private readonly parsed = new Map<string, ParsedModule | null>();
   private readonly texts = new Map<string, string | null>();
-  private readonly projectFiles: Set<string>;
   /** Called with each module as soon as it is parsed, while its tree is certainly alive. */
   onParsed: ((module: ParsedModule) => void) | null = null;
 
   constructor(
     private readonly root: string,
     private readonly fileList: readonly string[],
+    /** Every project file, with its index in fileList. */
+    private readonly projectFiles: ReadonlyMap<string, number>,
     private readonly owned: ReadonlySet<string>,
     private readonly diagnostics: Diagnostic[],
     private readonly trees: TreeCache,
-  ) {
-    this.projectFiles = new Set(fileList);
-  }
-
-  isProjectFile(file: string): boolean {
-    return this.projectFiles.has(file);
-  }
+  ) {}
 
   /** A project file's text, or null when it cannot be analysed (see readSource). */
   textOf(file: string): string | null {

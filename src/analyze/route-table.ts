@@ -16,7 +16,14 @@ const MAX_MOUNT_VISITS = 20_000;
 const MAX_MOUNT_DEPTH = 32;
 
 /** Where an event sits in registration order: call-site file and position, then its own position. */
-export type OrderKey = [string, number, number];
+type OrderKey = [string, number, number];
+
+/** The last call that binds a function parameter: its file, where it starts, and the file's index in the file list. */
+export interface BindingSite {
+  file: string;
+  start: number;
+  fileIndex: number;
+}
 
 /** An app or router: where `express()` or `express.Router()` is called. */
 export interface PlainRouter {
@@ -39,9 +46,8 @@ export interface ResolvedEvent {
   method: string;
   file: string;
   line: number;
-  /** Where the call starts: orders registrations made through a function parameter. */
+  /** Where the call starts: with the file, its place in registration order. */
   start: number;
-  order: OrderKey;
   /** The paths it registers at; null when the path is not a static string (its text is pathText). */
   paths: string[] | null;
   pathText: string;
@@ -61,8 +67,8 @@ export interface PartitionRoutes {
   pending: Array<{ paramKey: string; event: ResolvedEvent }>;
   /** Parameter key -> router ids or other parameter keys ("param:" prefix) passed to it. */
   bindings: Array<[string, string[]]>;
-  /** Parameter key -> the last call that binds it, and the index of that call's file in the project's file list. */
-  bindingSites: Array<[string, OrderKey, number]>;
+  /** Parameter key -> the last call that binds it. */
+  bindingSites: Array<[string, BindingSite]>;
   /** Modules that start a router listening. */
   listenModules: string[];
 }
@@ -77,26 +83,26 @@ export interface RouteTable {
 /** The route table of the whole program from every partition's routes, in partition order. */
 export function buildRouteTable(parts: PartitionRoutes[], entryFile: string | null): RouteTable {
   const routers = new Map<string, PlainRouter>();
-  const events = new Map<string, ResolvedEvent[]>();
+  const ordered = new Map<string, Array<{ order: OrderKey; event: ResolvedEvent }>>();
   const bindings = new Map<string, Set<string>>();
-  const bindingSites = new Map<string, { site: OrderKey; fileIndex: number }>();
+  const bindingSites = new Map<string, BindingSite>();
   const listenModules = new Set<string>();
-  const addEvent = (router: string, event: ResolvedEvent) => {
-    const list = events.get(router);
-    if (list) list.push(event);
-    else events.set(router, [event]);
+  const addEvent = (router: string, order: OrderKey, event: ResolvedEvent) => {
+    const list = ordered.get(router);
+    if (list) list.push({ order, event });
+    else ordered.set(router, [{ order, event }]);
   };
   for (const part of parts) {
     for (const router of part.routers) if (!routers.has(router.id)) routers.set(router.id, router);
-    for (const { router, event } of part.events) addEvent(router, event);
+    for (const { router, event } of part.events) addEvent(router, [event.file, event.start, 0], event);
     for (const [key, targets] of part.bindings) {
       const set = bindings.get(key) ?? new Set();
       for (const target of targets) set.add(target);
       bindings.set(key, set);
     }
     // The last binding call in file order gives the site; within a file only one partition has calls.
-    for (const [key, site, fileIndex] of part.bindingSites) {
-      if ((bindingSites.get(key)?.fileIndex ?? -1) <= fileIndex) bindingSites.set(key, { site, fileIndex });
+    for (const [key, site] of part.bindingSites) {
+      if ((bindingSites.get(key)?.fileIndex ?? -1) <= site.fileIndex) bindingSites.set(key, site);
     }
     for (const file of part.listenModules) listenModules.add(file);
   }
@@ -110,14 +116,16 @@ export function buildRouteTable(parts: PartitionRoutes[], entryFile: string | nu
         unresolved.push({ file: event.file, line: event.line, reason: `registered on a parameter of a function that is never called with an app or router` });
         continue;
       }
-      const site = bindingSites.get(key)?.site ?? [event.file, 0, 0];
+      const site = bindingSites.get(key) ?? { file: event.file, start: 0 };
       for (const id of targets) {
-        if (routers.has(id)) addEvent(id, { ...event, order: [site[0], site[1], event.start] });
+        if (routers.has(id)) addEvent(id, [site.file, site.start, event.start], event);
       }
     }
   }
-  for (const list of events.values()) {
+  const events = new Map<string, ResolvedEvent[]>();
+  for (const [router, list] of ordered) {
     list.sort((a, b) => compareStrings(a.order[0], b.order[0]) || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+    events.set(router, list.map((entry) => entry.event));
   }
 
   // Roots: apps nothing mounts (or the routers created in --entry).

@@ -1,7 +1,7 @@
 import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import type { Route } from '../model/analysis.js';
-import type { OrderKey, PartitionRoutes, PlainRouter, ResolvedArg, ResolvedEvent } from './route-table.js';
+import type { BindingSite, PartitionRoutes, PlainRouter, ResolvedArg, ResolvedEvent } from './route-table.js';
 import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround } from './evaluator.js';
 import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
@@ -23,7 +23,6 @@ interface RouterEvent {
   pathNode: NodeRef<ts.Expression> | undefined;
   /** Arguments after the path. */
   args: Array<NodeRef<ts.Expression>>;
-  order: OrderKey;
   /** Loop variables bound for this registration (one event per element of an iterated route table). */
   bindings: Bindings;
 }
@@ -31,7 +30,6 @@ interface RouterEvent {
 /** A call `x.<method>(…)` with a router method (or listen), as read from its tree. */
 interface Registration {
   call: NodeRef<ts.CallExpression>;
-  start: number;
   method: string;
   receiver: NodeRef<ts.Expression>;
   loops: Loop[];
@@ -48,7 +46,7 @@ interface ArgumentSyntax {
 
 interface PendingParamEvent {
   paramKey: string;
-  event: Omit<RouterEvent, 'order'>;
+  event: RouterEvent;
 }
 
 /**
@@ -62,9 +60,7 @@ export class RouteReader {
   private readonly pending: PendingParamEvent[] = [];
   /** param key -> router ids or other param keys ("param:" prefix) */
   private readonly bindings = new Map<string, Set<string>>();
-  private readonly bindingSites = new Map<string, OrderKey>();
-  /** The index in the project's file list of the module each binding site is in. */
-  private readonly bindingSiteFiles = new Map<string, number>();
+  private readonly bindingSites = new Map<string, BindingSite>();
   private readonly listenModules = new Set<string>();
   private readonly registrations: Array<{ module: ParsedModule; fileIndex: number; registrations: Registration[] }> = [];
   // Read from registrations' arguments while their trees are at hand (by declarationKey): middlewareName of calls
@@ -104,7 +100,7 @@ export class RouteReader {
           for (const loop of loops) evaluator.evaluateRef(module, loop.iterated);
           evaluator.evaluate(module, callee.expression);
           for (const arg of call.arguments) this.recordArgument(module, arg);
-          registrations.push({ call: refOf(call), start: call.getStart(module.source), method, receiver: refOf(callee.expression), loops, args });
+          registrations.push({ call: refOf(call), method, receiver: refOf(callee.expression), loops, args });
         }
       }
       // A function called with a router (or with a parameter that may be one) binds its parameter to it.
@@ -121,9 +117,8 @@ export class RouteReader {
               if (arg.k === 'router') this.routers.set(arg.id, arg);
               this.bindings.set(key, set);
               // The last call in file order (then walk order) gives the site, whatever the order modules come in.
-              if ((this.bindingSiteFiles.get(key) ?? -1) <= fileIndex) {
-                this.bindingSites.set(key, [module.path, call.getStart(module.source), 0]);
-                this.bindingSiteFiles.set(key, fileIndex);
+              if ((this.bindingSites.get(key)?.fileIndex ?? -1) <= fileIndex) {
+                this.bindingSites.set(key, { file: module.path, start: call.getStart(module.source), fileIndex });
               }
             });
           }
@@ -171,8 +166,7 @@ export class RouteReader {
           }
           const event = toEvent(module, registration, target, bindings);
           if (!event) continue;
-          const order: OrderKey = [module.path, registration.start, 0];
-          if (event.target.k === 'router') this.addEvent(event.target, { ...event.event, order });
+          if (event.target.k === 'router') this.addEvent(event.target, event.event);
           else pending.push({ paramKey: paramKey(event.target), event: event.event });
         }
       }
@@ -210,7 +204,7 @@ export class RouteReader {
       return router.id;
     };
     for (const router of this.routers.values()) plainRouter(router);
-    const resolveEvent = (event: Omit<RouterEvent, 'order'>, order: OrderKey): ResolvedEvent => {
+    const resolveEvent = (event: RouterEvent): ResolvedEvent => {
       const { module } = event;
       const paths = event.pathNode ? evaluatePaths(module, event.pathNode, evaluator, event.bindings) : [''];
       const args = flattenArgs(module, event.args, evaluator, syntax, event.bindings);
@@ -220,7 +214,6 @@ export class RouteReader {
         file: module.path,
         line: lineOfRef(module, event.call),
         start: startOf(module, event.call),
-        order,
         paths,
         pathText: paths === null ? textOf(module, event.pathNode!) : '',
         args: [],
@@ -246,14 +239,14 @@ export class RouteReader {
       return resolved;
     };
     const events: PartitionRoutes['events'] = [];
-    for (const [id, list] of this.events) for (const event of list) events.push({ router: id, event: resolveEvent(event, event.order) });
-    const pending = this.pending.map(({ paramKey: key, event }) => ({ paramKey: key, event: resolveEvent(event, [event.module.path, 0, 0]) }));
+    for (const [id, list] of this.events) for (const event of list) events.push({ router: id, event: resolveEvent(event) });
+    const pending = this.pending.map(({ paramKey: key, event }) => ({ paramKey: key, event: resolveEvent(event) }));
     return {
       routers: [...routers.values()],
       events,
       pending,
       bindings: [...this.bindings].map(([key, targets]) => [key, [...targets]]),
-      bindingSites: [...this.bindingSites].map(([key, site]) => [key, site, this.bindingSiteFiles.get(key)!]),
+      bindingSites: [...this.bindingSites],
       listenModules: [...this.listenModules],
     };
   }
@@ -264,7 +257,7 @@ function toEvent(
   registration: Registration,
   target: Value,
   bindings: Bindings,
-): { target: RouterValue | (Value & { k: 'param' }); event: Omit<RouterEvent, 'order'> } | null {
+): { target: RouterValue | (Value & { k: 'param' }); event: RouterEvent } | null {
   const { method, args } = registration;
   const call = registration.call;
   const refs = args.map((a) => a.ref);
