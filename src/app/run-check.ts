@@ -7,15 +7,13 @@ import { checkDrift } from '../check/check-drift.js';
 import type { Analysis } from '../model/analysis.js';
 import type { CheckResult, FindingLocation } from '../model/finding.js';
 import type { Plan } from '../model/plan.js';
-import { expandModules } from '../plan/build-plan.js';
-import { parsePlan } from '../plan/parse-plan.js';
 import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
 import { readAnalysis } from './analysis-file.js';
 import { sinkTarget, writeOutput } from './write-output.js';
-import { DEFAULT_PLAN_FILE, readPlanText } from './plan-input.js';
+import { DEFAULT_PLAN_FILE, parsePlanFor, readPlanText } from './plan-input.js';
 
 export interface CheckRunOptions {
   dir: string;
@@ -42,16 +40,9 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
   const analysis: Analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
-  const allModules = analysis.modules.map((m) => m.path);
-  const moduleSet = new Set(allModules);
   // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
   // two places still is.
-  const validated = parsePlan(text, planFile, {
-    moduleExists: (m) => moduleSet.has(m),
-    matchModules: (pattern) => expandModules([pattern], allModules),
-    projectName: analysis.project.name,
-    missingModulesAreDrift: true,
-  });
+  const validated = parsePlanFor(text, planFile, analysis, { missingModulesAreDrift: true });
   const planRelative = toRepoPath(dir, planFile);
   const lines = text.split('\n');
   const planLocation = (needle: string): FindingLocation => {

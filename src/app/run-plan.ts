@@ -5,16 +5,15 @@ import { type Granularity, proposeSplit } from '../cluster/propose.js';
 import type { Analysis } from '../model/analysis.js';
 import type { FileChange } from '../model/file-change.js';
 import { DEFAULT_SETTINGS, type Plan, type PlanSettings } from '../model/plan.js';
-import { type BuiltPlan, type PlanChoices, buildPlan, expandModules } from '../plan/build-plan.js';
+import { type BuiltPlan, type PlanChoices, buildPlan } from '../plan/build-plan.js';
 import type { Partition } from '../plan/mojo.js';
-import { parsePlan } from '../plan/parse-plan.js';
 import { PLAN_FILE_HEADER, serializePlan } from '../plan/plan-file.js';
 import { renderPlanHtml } from '../report/plan-html.js';
 import { renderPlanMarkdown } from '../report/plan-markdown.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
 import { readAnalysis } from './analysis-file.js';
-import { DEFAULT_PLAN_FILE } from './plan-input.js';
+import { DEFAULT_PLAN_FILE, parsePlanFor } from './plan-input.js';
 import { sinkTarget, writeOutput } from './write-output.js';
 
 export interface PlanRunOptions {
@@ -53,8 +52,6 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
   const expected = options.expectedFile ? readExpected(options.expectedFile) : null;
   const previousText = readIfExists(planFile);
   const warnings: string[] = [];
-  const allModules = analysis.modules.map((m) => m.path);
-  const moduleSet = new Set(allModules);
 
   let choices: PlanChoices;
   let teamSections: Pick<Plan, 'checks' | 'verify'> = {};
@@ -62,11 +59,7 @@ export async function runPlan(options: PlanRunOptions): Promise<PlanRunResult> {
     if (previousText === null) {
       throw new UserError('DEC-054', `${planFile}: no plan to refresh`, { hint: 'Run `decompose plan` first to propose one.', position: { file: planFile } });
     }
-    const previous = parsePlan(previousText, planFile, {
-      moduleExists: (m) => moduleSet.has(m),
-      matchModules: (pattern) => expandModules([pattern], allModules),
-      projectName: analysis.project.name,
-    });
+    const previous = parsePlanFor(previousText, planFile, analysis);
     choices = choicesFromPlan(previous, settingsWith(previous.settings, options));
     teamSections = { ...(previous.checks ? { checks: previous.checks } : {}), ...(previous.verify ? { verify: previous.verify } : {}) };
   } else {

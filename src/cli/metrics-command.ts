@@ -214,8 +214,8 @@ interface MetricsFlags {
 async function planMetricsNow(dir: string, planFile: string) {
   const { analyze } = await import('../analyze/analyze.js');
   const { choicesFromPlan } = await import('../app/run-plan.js');
-  const { buildPlan, expandModules } = await import('../plan/build-plan.js');
-  const { parsePlan } = await import('../plan/parse-plan.js');
+  const { buildPlan } = await import('../plan/build-plan.js');
+  const { parsePlanFor } = await import('../app/plan-input.js');
   let text: string;
   try {
     text = fs.readFileSync(planFile, 'utf8');
@@ -223,8 +223,7 @@ async function planMetricsNow(dir: string, planFile: string) {
     throw new UserError('DEC-040', `${planFile}: no such plan`, { position: { file: planFile } });
   }
   const analysis = await analyze({ dir });
-  const modules = analysis.modules.map((m) => m.path);
-  const parsed = parsePlan(text, planFile, { moduleExists: (m) => modules.includes(m), matchModules: (p) => expandModules([p], modules), projectName: analysis.project.name });
+  const parsed = parsePlanFor(text, planFile, analysis);
   return buildPlan(analysis, choicesFromPlan(parsed, parsed.settings), { keepModuleLists: true });
 }
 
