@@ -2,7 +2,7 @@ import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import type { DataAccess, EntityKind, Hazard, HazardKind } from '../model/analysis.js';
 import { type Evaluator, type Value, bindingNames } from './evaluator.js';
-import { type ParsedModule, isFunctionLike, literalText, positionOf } from './parsed-module.js';
+import { INSIDE_FUNCTION, type ParsedModule, type TreeWalk, isFunctionLike, literalText, positionOf } from './parsed-module.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { forEachChild, isArrayLiteralExpression, isAsExpression, isAwaitExpression, isBinaryExpression,
@@ -75,33 +75,29 @@ export interface FactOptions {
 /** Packages whose presence means SQL strings in the code are really run against a database. */
 export const SQL_CLIENTS = ['pg', 'pg-promise', 'postgres', 'mysql', 'mysql2', 'sqlite3', 'better-sqlite3', 'mssql', 'oracledb', 'tedious', 'knex', 'sequelize', 'typeorm', 'slonik', '@prisma/client', 'sql.js', '@neondatabase/serverless', '@vercel/postgres', 'kysely', 'drizzle-orm'];
 
-export function extractFacts(module: ParsedModule, evaluator: Evaluator, options: FactOptions = { readsSql: true }): ModuleFacts {
+export function extractFacts(module: ParsedModule, walk: TreeWalk, evaluator: Evaluator, options: FactOptions = { readsSql: true }): ModuleFacts {
   const facts: ModuleFacts = { definitions: [], accesses: [], env: [], hazards: [] };
-  // One tree for the whole pass: declarations found in it are compared by identity.
-  const source = module.source;
+  // One tree for the whole pass (the walk's): declarations found in it are compared by identity.
+  const source = walk.source;
   const stateCandidates = moduleLevelState(module, source, evaluator);
   const reportedState = new Set<ts.Node>();
 
   const hazard = (kind: HazardKind, node: ts.Node, symbol: string | null, message: string) => {
     const { line, column } = positionOf(module, node);
-    facts.hazards.push({ kind, file: module.path, line, column, symbol, message });
+    facts.hazards.push({ column, file: module.path, kind, line, message, symbol });
   };
 
-  // `inside`: the node is inside a function (some ancestor is function-like). Passed down the walk instead of
-  // walking the ancestors of every node.
+  // `inside`: the node is inside a function (some ancestor is function-like).
   const visit = (node: ts.Node, inside: boolean): void => {
     if (isCallExpression(node) || isNewExpression(node)) inspectCall(node, inside);
     if (isPropertyAccessExpression(node) || isElementAccessExpression(node)) inspectEnv(node);
     if (isVariableDeclaration(node) && !isIdentifier(node.name) && node.initializer && isProcessEnv(evaluator.evaluate(module, node.initializer))) {
-      for (const name of bindingNames(node.name)) facts.env.push({ name, module: module.path, line: positionOf(module, node).line });
+      for (const name of bindingNames(node.name)) facts.env.push({ line: positionOf(module, node).line, module: module.path, name });
     }
     if (options.readsSql && (isStringLiteral(node) || isNoSubstitutionTemplateLiteral(node) || isTemplateHead(node))) inspectSql(node);
     if (isClassDeclaration(node)) inspectClass(node);
     if (inside && stateCandidates.size > 0) inspectMutation(node);
-    forEachChild(node, inside || isFunctionLike(node) ? visitInside : visitOutside);
   };
-  const visitInside = (node: ts.Node): void => visit(node, true);
-  const visitOutside = (node: ts.Node): void => visit(node, false);
 
   const inspectClass = (node: ts.ClassDeclaration) => {
     const value = evaluator.evaluate(module, node.name ?? node);
@@ -169,7 +165,7 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
   const inspectEnv = (node: ts.PropertyAccessExpression | ts.ElementAccessExpression) => {
     if (!isProcessEnv(evaluator.evaluate(module, node.expression))) return;
     const name = isPropertyAccessExpression(node) ? node.name.text : literalText(node.argumentExpression);
-    if (name) facts.env.push({ name, module: module.path, line: positionOf(module, node).line });
+    if (name) facts.env.push({ line: positionOf(module, node).line, module: module.path, name });
   };
 
   const inspectSql = (node: ts.StringLiteral | ts.NoSubstitutionTemplateLiteral | ts.TemplateHead) => {
@@ -214,18 +210,19 @@ export function extractFacts(module: ParsedModule, evaluator: Evaluator, options
     const kind: HazardKind = isCache ? 'in-process-cache' : 'module-state';
     const { line, column } = positionOf(module, declaration);
     facts.hazards.push({
-      kind,
-      file: module.path,
-      line,
       column,
-      symbol: root.text,
+      file: module.path,
+      kind,
+      line,
       message: isCache
         ? `\`${root.text}\` is an in-process cache changed at run time: each replica holds its own copy and serves stale data after a write elsewhere; use a shared cache (Redis).`
         : `\`${root.text}\` is module-level state changed at run time: each replica has its own copy, so counts, limits or flags diverge between replicas; keep it in a shared store.`,
+      symbol: root.text,
     });
   };
 
-  forEachChild(source, visitOutside);
+  const { nodes, flags } = walk;
+  for (let index = 0; index < nodes.length; index += 1) visit(nodes[index]!, (flags[index]! & INSIDE_FUNCTION) !== 0);
   return facts;
 }
 

@@ -57,9 +57,15 @@ describe('import forms', () => {
       'src/c.ts': "import { Repo } from './types';\nexport const r = new Repo();",
       'src/d.ts': "import { type User, value } from './types';\nexport const v: User | number = value;",
       'src/e.ts': "import { Repo } from './types';\nexport class X implements Repo {}",
+      // In `extends Base<T>` the base is a value and its type arguments are types.
+      'src/base.ts': 'export class Base<T> { item?: T }',
+      'src/f.ts': "import { User } from './types';\nimport { Base } from './base';\nexport class Y extends Base<User> {}",
+      'src/g.ts': "import { User } from './types';\nexport { User };",
+      'src/h.ts': "import { User } from './types';\nexport type { User };",
     });
     const typeOnly = Object.fromEntries(analysis.imports.filter((e) => e.to === 'src/types.ts').map((e) => [e.from, e.typeOnly]));
-    expect(typeOnly).toEqual({ 'src/a.ts': true, 'src/b.ts': true, 'src/c.ts': false, 'src/d.ts': false, 'src/e.ts': true });
+    expect(typeOnly).toEqual({ 'src/a.ts': true, 'src/b.ts': true, 'src/c.ts': false, 'src/d.ts': false, 'src/e.ts': true, 'src/f.ts': true, 'src/g.ts': false, 'src/h.ts': true });
+    expect(analysis.imports.find((e) => e.from === 'src/f.ts' && e.to === 'src/base.ts')?.typeOnly).toBe(false);
   });
 
   it('maps .js specifiers to .ts files, honours tsconfig paths and package.json imports', async () => {

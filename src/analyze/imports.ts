@@ -2,16 +2,14 @@ import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import type { ImportEdge, ImportKind, UnresolvedImport } from '../model/analysis.js';
 import { toRepoPath } from '../util/paths.js';
-import { type ParsedModule, literalText, positionOf } from './parsed-module.js';
+import { type ParsedModule, type TreeWalk, VALUE_POSITION, literalText, positionOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
-const { canHaveModifiers, forEachChild, getModifiers, isBinaryExpression, isCallExpression, isExportAssignment,
-  isExportDeclaration, isExportSpecifier, isExpressionStatement, isExpressionWithTypeArguments,
-  isExternalModuleReference, isHeritageClause, isIdentifier, isImportDeclaration, isImportEqualsDeclaration,
-  isInterfaceDeclaration, isNamedExports, isNamedImports, isNamespaceExport, isNamespaceImport,
-  isObjectBindingPattern, isPropertyAccessExpression, isTypeAliasDeclaration, isTypeNode, isVariableDeclaration,
-  SyntaxKind } = typescript;
+const { canHaveModifiers, getModifiers, isBinaryExpression, isCallExpression, isExportAssignment, isExportDeclaration,
+  isExportSpecifier, isExpressionStatement, isExternalModuleReference, isIdentifier, isImportDeclaration,
+  isImportEqualsDeclaration, isNamedExports, isNamedImports, isNamespaceExport, isNamespaceImport,
+  isObjectBindingPattern, isPropertyAccessExpression, isVariableDeclaration, SyntaxKind } = typescript;
 
 export interface ModuleImports {
   edges: ImportEdge[];
@@ -32,11 +30,11 @@ interface RawImport {
 }
 
 /** Every dependency a module has, resolved to files, packages or built-ins. */
-export function extractImports(module: ParsedModule, root: string, resolver: ModuleResolver): ModuleImports {
+export function extractImports(module: ParsedModule, walk: TreeWalk, root: string, resolver: ModuleResolver): ModuleImports {
   const raw: RawImport[] = [];
   let esm = false;
   let cjs = false;
-  const source = module.source;
+  const source = walk.source;
 
   for (const statement of source.statements) {
     if (isImportDeclaration(statement)) {
@@ -86,9 +84,9 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     }
   }
 
-  // One walk over the whole file collects three things: calls anywhere in the file (require, require.resolve,
+  // One pass over the module's nodes collects three things: calls anywhere in the file (require, require.resolve,
   // import()); the property reads on identifiers (`db.Comment`), for namespace imports; and, in TypeScript, which
-  // of the names bound by import declarations are referenced in value positions (see isValuePruned).
+  // of the names bound by import declarations are referenced in value positions (see VALUE_POSITION).
   const unresolved: UnresolvedImport[] = [];
   const valueNames = module.language === 'ts' ? new Set<string>() : null;
   // Only the names `import` declarations bind are ever looked up in valueNames; none, nothing to track.
@@ -97,7 +95,9 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
   const propertyReads: ts.PropertyAccessExpression[] = [];
   // `const { Report } = db`: members read by destructuring a namespace binding.
   const destructured: ts.VariableDeclaration[] = [];
-  const visit = (node: ts.Node, inValue: boolean): void => {
+  const { nodes, flags } = walk;
+  for (let index = 0; index < nodes.length; index += 1) {
+    const node = nodes[index]!;
     if (isCallExpression(node)) {
       const callee = node.expression;
       const arg = node.arguments[0];
@@ -122,31 +122,14 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     }
     if (isPropertyAccessExpression(node) && isIdentifier(node.expression)) propertyReads.push(node);
     else if (isVariableDeclaration(node) && node.initializer && isIdentifier(node.initializer) && isObjectBindingPattern(node.name)) destructured.push(node);
-    if (!inValue || !trackValues) {
-      forEachChild(node, visitOther);
-      return;
-    }
-    // Value references: what collectValueReferences did as a walk of its own, as a flag passed down this one.
-    if (isValuePruned(node)) {
-      forEachChild(node, visitOther);
-    } else if (isExpressionWithTypeArguments(node)) {
-      // The expression is a value, its type arguments are not (same order as ts.forEachChild).
-      visit(node.expression, true);
-      if (node.typeArguments) for (const argument of node.typeArguments) visit(argument, false);
-    } else if (isIdentifier(node)) {
+    if (!trackValues || (flags[index]! & VALUE_POSITION) === 0) continue;
+    if (isIdentifier(node)) {
       if (importLocals.has(node.text)) valueNames!.add(node.text);
-      forEachChild(node, visitOther);
     } else if (isExportSpecifier(node)) {
       const name = (node.propertyName ?? node.name).text;
       if (!node.isTypeOnly && !node.parent.parent.isTypeOnly && importLocals.has(name)) valueNames!.add(name);
-      forEachChild(node, visitOther);
-    } else {
-      forEachChild(node, visitValue);
     }
-  };
-  const visitValue = (node: ts.Node): void => visit(node, true);
-  const visitOther = (node: ts.Node): void => visit(node, false);
-  forEachChild(source, visitValue);
+  }
 
   /** Property names read on the given local bindings anywhere in the file (`db.Comment` → Comment). */
   const membersUsed = (locals: string[]): string[] => {
@@ -184,16 +167,17 @@ export function extractImports(module: ParsedModule, root: string, resolver: Mod
     } else if (resolved.kind === 'internal') {
       const usedAsValue =
         entry.kind !== 'import' || entry.locals.length === 0 || valueNames === null || entry.locals.some((local) => valueNames.has(local));
+      // Keys in sorted order, as the analysis file has them (see sortKeysDeep).
       edges.push({
         from: module.path,
-        to: toRepoPath(root, resolved.file),
         kind: entry.kind,
-        specifier,
         line,
-        typeOnly: entry.declaredTypeOnly || !usedAsValue,
-        names: [...new Set(entry.names)].sort(),
         members: entry.names.includes('*') ? membersUsed(entry.locals) : [],
+        names: [...new Set(entry.names)].sort(),
+        specifier,
         through: [],
+        to: toRepoPath(root, resolved.file),
+        typeOnly: entry.declaredTypeOnly || !usedAsValue,
       });
     } else if (resolved.kind === 'missing') {
       unresolved.push({ file: module.path, line, column, specifier, reason: 'missing-file' });
@@ -229,32 +213,3 @@ function isModuleExportsAssignment(expression: ts.Expression, source: ts.SourceF
   const text = expression.left.getText(source);
   return text === 'module.exports' || text.startsWith('module.exports.') || text.startsWith('exports.');
 }
-
-/**
- * Where value references stop: an import none of whose bindings is referenced in a value position (anything that
- * survives type erasure) is only used as a type. Nothing below these nodes is a value reference.
- */
-function isValuePruned(node: ts.Node): boolean {
-  if (PRUNED_KINDS[node.kind] === 1) return true;
-  return node.kind === SyntaxKind.HeritageClause && (node as ts.HeritageClause).token === SyntaxKind.ImplementsKeyword;
-}
-
-/**
- * 1 for the kinds below which nothing is a value reference: imports, type nodes (except `X<T>` in `extends`, whose
- * expression is a value), interfaces and type aliases. A table by kind, since it is asked of nearly every node.
- */
-const PRUNED_KINDS: Uint8Array = (() => {
-  const table = new Uint8Array(SyntaxKind.Count);
-  for (let kind = 0; kind < SyntaxKind.Count; kind += 1) {
-    // ts.isTypeNode and the other tests read only the kind.
-    const probe = { kind } as ts.Node;
-    const pruned =
-      isImportDeclaration(probe) ||
-      isImportEqualsDeclaration(probe) ||
-      (isTypeNode(probe) && !isExpressionWithTypeArguments(probe)) ||
-      isInterfaceDeclaration(probe) ||
-      isTypeAliasDeclaration(probe);
-    table[kind] = pruned ? 1 : 0;
-  }
-  return table;
-})();

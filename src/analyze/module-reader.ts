@@ -9,7 +9,7 @@ import { Evaluator, type ModuleLookup, type SharedCallIndex, type Value, declara
 import { type EntityAccess, type EntityDefinition, type EnvAccess, extractFacts } from './facts.js';
 import { extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, type ProjectLayout } from './project.js';
-import { type CallSite, ParsedModule, type ScopeDeclarations, TreeCache, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf } from './parsed-module.js';
+import { type CallSite, INSIDE_FUNCTION, MAX_AST_DEPTH, ParsedModule, type ScopeDeclarations, TreeCache, type TreeWalk, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf, walkTree } from './parsed-module.js';
 import { ModuleResolver } from './resolver.js';
 import type { PartitionRoutes } from './route-table.js';
 import { RouteReader } from './routes.js';
@@ -97,23 +97,23 @@ export class PartitionReader {
       const module = program.moduleFor(file);
       this.options.onProgress?.(index + 1);
       if (!module) return;
-      const source = module.source;
-      const imports = extractImports(module, root, resolver);
-      const facts = extractFacts(module, evaluator, { readsSql: this.options.readsSql });
+      const walk = this.trees.walkOf(module);
+      const imports = extractImports(module, walk, root, resolver);
+      const facts = extractFacts(module, walk, evaluator, { readsSql: this.options.readsSql });
+      // Keys in sorted order, as the analysis file has them (see sortKeysDeep).
       const info: ModuleInfo = {
-        path: module.path,
-        language: module.language,
-        format: imports.format,
-        bytes: Buffer.byteLength(module.text),
-        loc: countLines(module.text),
-        externals: uniqueSorted(imports.externals),
         builtins: uniqueSorted(imports.builtins),
+        bytes: Buffer.byteLength(module.text),
         exports: describeExports(module, evaluator, signatures),
+        externals: uniqueSorted(imports.externals),
+        format: imports.format,
+        language: module.language,
+        loc: countLines(module.text),
+        path: module.path,
       };
-      const { calls, returns } = walkModule(source);
-      evaluator.rememberReturns(module, returns);
+      evaluator.rememberReturns(module, returnsOf(walk));
       const fileIndex = this.fileIndex.get(file)!;
-      this.routes.summarize(module, calls, fileIndex);
+      this.routes.summarize(module, walk.calls, fileIndex);
       read.set(file, {
         fileIndex,
         info,
@@ -206,7 +206,7 @@ class Program implements ModuleLookup {
       if (text === null) return undefined;
       const result = parseModule(this.root, file, text, this.diagnosticsFor(file), this.trees);
       module = result?.module ?? null;
-      if (result) this.trees.add(result.module, result.source);
+      if (result) this.trees.add(result.module, result.source, result.walk);
       this.parsed.set(file, module);
       if (module) this.onParsed?.(module);
     }
@@ -306,7 +306,7 @@ export function readSource(root: string, file: string, diagnostics: Diagnostic[]
   return text;
 }
 
-function parseModule(root: string, file: string, text: string, diagnostics: Diagnostic[], trees: TreeCache): { module: ParsedModule; source: ts.SourceFile } | null {
+function parseModule(root: string, file: string, text: string, diagnostics: Diagnostic[], trees: TreeCache): { module: ParsedModule; source: ts.SourceFile; walk: TreeWalk } | null {
   const repoPath = toRepoPath(root, file);
   const skip = (code: string, message: string, line = 1, column = 1) => {
     diagnostics.push({ file: repoPath, line, column, code, message });
@@ -326,81 +326,39 @@ function parseModule(root: string, file: string, text: string, diagnostics: Diag
     const { line, character } = source.getLineAndCharacterOfPosition(first.start);
     return skip('syntax-error', `skipped: syntax error: ${flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
   }
-  const calls = collectCalls(source);
-  if (calls === null) {
+  const walk = walkTree(source);
+  if (walk === null) {
     const deepest = deepestNode(source)!;
     const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
     return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
   }
   const sites: CallSite[] = [];
-  for (const call of calls) {
+  for (const call of walk.calls) {
     if ((call.arguments?.length ?? 0) === 0) continue;
     sites.push({ isNew: isNewExpression(call), callee: refOf(call.expression), args: call.arguments!.map(refOf) });
   }
   const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', sites, trees);
-  return { module, source };
+  return { module, source, walk };
 }
 
-/** The calls and `new` expressions of a tree in walk order (its depth was checked when it was first parsed). */
-/**
- * The calls and `new` expressions of a tree in walk order, and what each function returns (see
- * Evaluator.rememberReturns). Its depth was checked when it was first parsed.
- */
-function walkModule(source: ts.SourceFile): { calls: Array<ts.CallExpression | ts.NewExpression>; returns: Map<ts.FunctionLikeDeclaration, ts.Expression[]> } {
-  const calls: Array<ts.CallExpression | ts.NewExpression> = [];
+/** What each function of a walked tree returns, in walk order (see Evaluator.rememberReturns). */
+function returnsOf(walk: TreeWalk): Map<ts.FunctionLikeDeclaration, ts.Expression[]> {
   const returns = new Map<ts.FunctionLikeDeclaration, ts.Expression[]>();
-  let enclosing: ts.FunctionLikeDeclaration | null = null;
-  const visit = (node: ts.Node): void => {
-    const kind = node.kind;
-    if (kind === SyntaxKind.CallExpression || kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
-    if (kind === SyntaxKind.ReturnStatement && enclosing !== null) {
-      const expression = (node as ts.ReturnStatement).expression;
-      if (expression) returns.get(enclosing)!.push(expression);
-    }
+  const { nodes, flags } = walk;
+  for (let index = 0; index < nodes.length; index += 1) {
+    const node = nodes[index]!;
     if (isFunctionLike(node)) {
-      const outer = enclosing;
-      enclosing = node;
       returns.set(node, node.body && node.body.kind !== SyntaxKind.Block ? [node.body as ts.Expression] : []);
-      forEachChild(node, visit);
-      enclosing = outer;
-    } else {
-      forEachChild(node, visit);
+    } else if (node.kind === SyntaxKind.ReturnStatement && (flags[index]! & INSIDE_FUNCTION) !== 0) {
+      const expression = (node as ts.ReturnStatement).expression;
+      if (!expression) continue;
+      let enclosing = node.parent;
+      while (!isFunctionLike(enclosing)) enclosing = enclosing.parent;
+      returns.get(enclosing)!.push(expression);
     }
-  };
-  forEachChild(source, visit);
-  return { calls, returns };
+  }
+  return returns;
 }
-
-/**
- * The calls and `new` expressions of a module in walk order, or null when its syntax nests deeper than
- * MAX_AST_DEPTH. The walk never goes below that depth, so it cannot overflow the stack.
- */
-function collectCalls(source: ts.SourceFile): Array<ts.CallExpression | ts.NewExpression> | null {
-  const calls: Array<ts.CallExpression | ts.NewExpression> = [];
-  let depth = 0;
-  let tooDeep = false;
-  const visit = (node: ts.Node): boolean | undefined => {
-    depth += 1;
-    if (depth > MAX_AST_DEPTH) {
-      tooDeep = true;
-    } else {
-      if (node.kind === SyntaxKind.CallExpression || node.kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
-      forEachChild(node, visit);
-    }
-    depth -= 1;
-    // A truthy result stops ts.forEachChild: once too deep, the rest of the tree does not matter.
-    return tooDeep || undefined;
-  };
-  forEachChild(source, visit);
-  return tooDeep ? null : calls;
-}
-
-/**
- * How deeply syntax may nest. Every later reading of a module walks its tree recursively, so a much deeper tree
- * (thousands of nested brackets or `else if`s, generated code) would overflow the stack; hand-written code stays
- * well below a hundred, and trees twice this deep were still read safely when the limit was set.
- */
-export const MAX_AST_DEPTH = 1000;
 
 /**
  * The first node nested deeper than MAX_AST_DEPTH, found without recursion; null when the tree is shallower.
@@ -471,14 +429,15 @@ function describeExports(module: ParsedModule, evaluator: Evaluator, signatures:
   }
   for (const statement of module.source.statements) {
     if ((isInterfaceDeclaration(statement) || isTypeAliasDeclaration(statement)) && hasModifier(statement, SyntaxKind.ExportKeyword)) {
-      out.push({ name: statement.name.text, kind: 'type', line: lineOf(module, statement), async: false, params: [], serializable: true });
+      out.push({ async: false, kind: 'type', line: lineOf(module, statement), name: statement.name.text, params: [], serializable: true });
     }
   }
   return sortBy(out, (e) => e.name);
 }
 
 function describeValue(module: ParsedModule, name: string, value: Value, fallbackLine: number, signatures: Signatures): ExportedSymbol {
-  const base = { name, line: fallbackLine, async: false, params: [] as ExportedSymbol['params'], serializable: true };
+  // Keys in sorted order, as the analysis file has them (see sortKeysDeep).
+  const symbol = (kind: ExportedSymbol['kind'], line: number, serializable: boolean): ExportedSymbol => ({ async: false, kind, line, name, params: [], serializable });
   switch (value.k) {
     case 'function': {
       const key = declarationKey(value.module, value.node);
@@ -487,21 +446,21 @@ function describeValue(module: ParsedModule, name: string, value: Value, fallbac
         signature = functionSignature(value);
         signatures.set(key, signature);
       }
-      return { ...base, kind: 'function', ...signature, params: signature.params.map((p) => ({ ...p })) };
+      return { async: signature.async, kind: 'function', line: signature.line, name, params: signature.params.map((p) => ({ name: p.name, type: p.type })), serializable: signature.serializable };
     }
     case 'class':
-      return { ...base, kind: 'class', line: lineOfRef(value.module, value.node), serializable: false };
+      return symbol('class', lineOfRef(value.module, value.node), false);
     case 'router':
-      return { ...base, kind: 'router', line: lineOfRef(value.module, value.node), serializable: false };
+      return symbol('router', lineOfRef(value.module, value.node), false);
     case 'entity':
-      return { ...base, kind: 'entity', serializable: false };
+      return symbol('entity', fallbackLine, false);
     case 'instance':
-      return { ...base, kind: 'variable', serializable: false };
+      return symbol('variable', fallbackLine, false);
     case 'unknown':
-      return { ...base, kind: 'unknown' };
+      return symbol('unknown', fallbackLine, true);
     default:
       void module;
-      return { ...base, kind: 'variable' };
+      return symbol('variable', fallbackLine, true);
   }
 }
 

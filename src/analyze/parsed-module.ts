@@ -101,7 +101,7 @@ export type ScopeDeclarations = Map<ts.Node, Map<string, ts.Node>>;
  */
 export class TreeCache {
   /** Most recently used last. */
-  private entries: Array<{ module: ParsedModule; tree: ts.SourceFile; scopes: ScopeDeclarations | null }> = [];
+  private entries: Array<{ module: ParsedModule; tree: ts.SourceFile; walk: TreeWalk | null; scopes: ScopeDeclarations | null }> = [];
   private lastModule: ParsedModule | null = null;
   private lastTree: ts.SourceFile | null = null;
 
@@ -124,10 +124,10 @@ export class TreeCache {
     return tree;
   }
 
-  add(module: ParsedModule, tree: ts.SourceFile): void {
+  add(module: ParsedModule, tree: ts.SourceFile, walk: TreeWalk | null = null): void {
     const index = this.entries.findIndex((entry) => entry.module === module);
     if (index >= 0) this.entries.splice(index, 1);
-    this.entries.push({ module, tree, scopes: null });
+    this.entries.push({ module, tree, walk, scopes: null });
     while (this.entries.length > this.capacity) {
       const oldest = this.entries.shift()!;
       if (oldest.module === this.lastModule) {
@@ -135,6 +135,15 @@ export class TreeCache {
         this.lastTree = null;
       }
     }
+  }
+
+  /** The walk of the module's tree (see walkTree), made once per tree and dropped with it. */
+  walkOf(module: ParsedModule): TreeWalk {
+    const tree = this.treeOf(module);
+    const entry = this.entries.find((e) => e.tree === tree)!;
+    // A module's tree was walked without trouble when it was first parsed, so it is not too deep.
+    entry.walk ??= walkTree(tree)!;
+    return entry.walk;
   }
 
   /** The scope cache of a live tree (it goes when the tree does), or null when the tree is not in the cache. */
@@ -152,6 +161,100 @@ export class TreeCache {
     this.lastTree = null;
   }
 }
+
+/**
+ * How deeply syntax may nest. Every later reading of a module walks its tree recursively, so a much deeper tree
+ * (thousands of nested brackets or `else if`s, generated code) would overflow the stack; hand-written code stays
+ * well below a hundred, and trees twice this deep were still read safely when the limit was set.
+ */
+export const MAX_AST_DEPTH = 1000;
+
+/** TreeWalk.flags: some ancestor of the node is a function (see isFunctionLike). */
+export const INSIDE_FUNCTION = 1;
+/**
+ * TreeWalk.flags: the node is in a value position, where a name may refer to something that survives type erasure:
+ * not in a type, an interface, a type alias, an import declaration or an `implements` clause, nor one of the
+ * names inside an export specifier (the specifier stands for them).
+ */
+export const VALUE_POSITION = 2;
+
+/**
+ * Every node of a tree below its root, in the order of a depth-first walk with ts.forEachChild, with what the
+ * passes over a module need to know of each node's place (flags, same index). The passes (imports, data access
+ * and hazards, calls and returns) go through these arrays instead of each walking the tree again: a walk costs
+ * about as much as a fifth of the parse.
+ */
+export interface TreeWalk {
+  readonly source: ts.SourceFile;
+  readonly nodes: readonly ts.Node[];
+  readonly flags: readonly number[];
+  /** The calls and `new` expressions, in walk order. */
+  readonly calls: ReadonlyArray<ts.CallExpression | ts.NewExpression>;
+}
+
+/**
+ * Walks a tree (see TreeWalk), or returns null when its syntax nests deeper than MAX_AST_DEPTH. The walk never goes
+ * below that depth, so it cannot overflow the stack.
+ */
+export function walkTree(source: ts.SourceFile): TreeWalk | null {
+  const nodes: ts.Node[] = [];
+  const flags: number[] = [];
+  const calls: Array<ts.CallExpression | ts.NewExpression> = [];
+  let depth = 0;
+  let tooDeep = false;
+  // The flags of the children being visited; each visit sets them for its own children and restores them.
+  let current = VALUE_POSITION;
+  const visit = (node: ts.Node): true | undefined => {
+    depth += 1;
+    if (depth > MAX_AST_DEPTH) {
+      tooDeep = true;
+    } else {
+      const own = current;
+      nodes.push(node);
+      flags.push(own);
+      const kind = node.kind;
+      if (kind === SyntaxKind.CallExpression || kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
+      const inside = (own & INSIDE_FUNCTION) | (isFunctionLike(node) ? INSIDE_FUNCTION : 0);
+      current = (own & VALUE_POSITION) !== 0 && VALUE_STOPS[kind] !== 1 && !isImplementsClause(node) ? inside | VALUE_POSITION : inside;
+      forEachChild(node, visit);
+      current = own;
+    }
+    depth -= 1;
+    // A truthy result stops ts.forEachChild: once too deep, the rest of the tree does not matter.
+    return tooDeep || undefined;
+  };
+  forEachChild(source, visit);
+  return tooDeep ? null : { source, nodes, flags, calls };
+}
+
+function isImplementsClause(node: ts.Node): boolean {
+  return node.kind === SyntaxKind.HeritageClause && (node as ts.HeritageClause).token === SyntaxKind.ImplementsKeyword;
+}
+
+/**
+ * 1 for the kinds whose children are not in a value position: imports, type nodes, interfaces and type aliases;
+ * and identifiers and export specifiers, which stand for the names below them. Not `X<T>` in `extends`: its
+ * expression is a value, and its type arguments are type nodes. A table by kind, since it is asked of nearly
+ * every node.
+ */
+const VALUE_STOPS: Uint8Array = (() => {
+  const { isExpressionWithTypeArguments, isImportDeclaration, isImportEqualsDeclaration, isInterfaceDeclaration, isTypeAliasDeclaration, isTypeNode } = typescript;
+  const table = new Uint8Array(SyntaxKind.Count);
+  for (let kind = 0; kind < SyntaxKind.Count; kind += 1) {
+    // ts.isTypeNode and the other tests read only the kind.
+    const probe = { kind } as ts.Node;
+    const stops =
+      isImportDeclaration(probe) ||
+      isImportEqualsDeclaration(probe) ||
+      (isTypeNode(probe) && !isExpressionWithTypeArguments(probe)) ||
+      isInterfaceDeclaration(probe) ||
+      isTypeAliasDeclaration(probe) ||
+      kind === SyntaxKind.Identifier ||
+      kind === SyntaxKind.ExportSpecifier;
+    table[kind] = stops ? 1 : 0;
+  }
+  return table;
+})();
 
 /** The node a NodeRef names in the module's (possibly re-parsed) tree. */
 export function nodeAt<T extends ts.Node>(module: ParsedModule, ref: NodeRef<T>): T {
