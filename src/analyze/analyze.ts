@@ -177,17 +177,19 @@ function buildEntities(definitions: EntityDefinition[], accesses: EntityAccess[]
     }
     return entity;
   };
-  for (const d of definitions) get(d.name, d.kind).definedIn.push({ module: d.module, line: d.line });
+  for (const d of definitions) get(d.name, d.kind).definedIn.push({ line: d.line, module: d.module });
   for (const a of accesses) {
     const entity = get(a.entity, a.kind);
-    entity.accesses.push({ module: a.module, line: a.line, operation: a.operation, mode: a.mode });
+    entity.accesses.push({ line: a.line, mode: a.mode, module: a.module, operation: a.operation });
   }
   return sortBy(byName.values(), (e) => e.name).map((entity) => {
     const accessesSorted = sortBy(entity.accesses, (a) => a.module, (a) => a.line, (a) => a.operation);
+    // Keys in sorted order, as the analysis file has them (see sortKeysDeep).
     return {
-      ...entity,
-      definedIn: sortBy(entity.definedIn, (d) => d.module, (d) => d.line),
       accesses: accessesSorted,
+      definedIn: sortBy(entity.definedIn, (d) => d.module, (d) => d.line),
+      kind: entity.kind,
+      name: entity.name,
       readers: uniqueSorted(accessesSorted.filter((a) => a.mode === 'read').map((a) => a.module)),
       writers: uniqueSorted(accessesSorted.filter((a) => a.mode === 'write').map((a) => a.module)),
     };
@@ -208,11 +210,11 @@ function buildEnv(reads: Array<{ name: string; module: string; line: number }>):
   const byName = new Map<string, Array<{ module: string; line: number }>>();
   for (const read of reads) {
     const list = byName.get(read.name) ?? [];
-    if (!list.some((r) => r.module === read.module && r.line === read.line)) list.push({ module: read.module, line: read.line });
+    if (!list.some((r) => r.module === read.module && r.line === read.line)) list.push({ line: read.line, module: read.module });
     byName.set(read.name, list);
   }
   return [...byName]
     .sort(([a], [b]) => compareStrings(a, b))
-    .map(([name, modules]) => ({ name, secretLike: isSecretLike(name), modules: sortBy(modules, (m) => m.module, (m) => m.line) }));
+    .map(([name, modules]) => ({ modules: sortBy(modules, (m) => m.module, (m) => m.line), name, secretLike: isSecretLike(name) }));
 }
 

@@ -182,16 +182,17 @@ export function buildRouteTable(parts: PartitionRoutes[], entryFile: string | nu
       if (event.handler === null) continue;
       for (const localPath of paths) {
         const applicable = routerMiddleware.filter((m) => scopeApplies(m.scope, localPath)).map((m) => m.name);
+        // Keys in sorted order, as the analysis file has them (see sortKeysDeep).
         routes.push({
-          method: event.method === 'DEL' ? 'DELETE' : event.method,
-          path: joinPath(prefix, localPath),
-          localPath: localPath === '' ? '/' : localPath,
           file: event.file,
+          handler: { line: event.handler.line, module: event.handler.module, name: event.handler.name },
           line: event.line,
-          handler: { ...event.handler },
+          localPath: localPath === '' ? '/' : localPath,
+          method: event.method === 'DEL' ? 'DELETE' : event.method,
           middleware: [...inherited, ...applicable, ...event.middleware],
           mounts,
           origin,
+          path: joinPath(prefix, localPath),
         });
       }
     }

@@ -384,7 +384,7 @@ function middlewareNameOf(module: ParsedModule, node: ts.Expression | NodeRef<ts
 
 function describeHandler(module: ParsedModule, ref: NodeRef<ts.Expression>, evaluator: Evaluator, syntax: ArgumentSyntax, bindings: Bindings): Route['handler'] {
   const handler = syntax.handlerSyntax(module, ref);
-  if (handler?.k === 'function') return { module: module.path, name: handler.name, line: handler.line };
+  if (handler?.k === 'function') return { line: handler.line, module: module.path, name: handler.name };
   if (handler?.k === 'call') {
     // Wrappers such as asyncHandler(fn) or catchErrors(controller.x): the wrapped function is the handler.
     if (handler.wrapped) return describeHandler(module, handler.wrapped, evaluator, syntax, bindings);
@@ -393,7 +393,7 @@ function describeHandler(module: ParsedModule, ref: NodeRef<ts.Expression>, eval
       const returned = evaluator.returnValue(made);
       if (returned.k === 'function') return functionHandler(returned, evaluator);
     }
-    return { module: module.path, name: handler.calleeText, line: null };
+    return { line: null, module: module.path, name: handler.calleeText };
   }
   const value = evaluator.evaluateRefWith(module, ref, bindings);
   if (value.k === 'function') return functionHandler(value, evaluator);

@@ -29,15 +29,39 @@ export function stableJson(value: unknown): string {
   return `${JSON.stringify(sortKeysDeep(value), null, 2)}\n`;
 }
 
+/**
+ * The value with every object's keys in sorted order and undefined properties left out. Parts that are already so
+ * are returned as they are, not copied: the analysis builds its records with their keys in order, and copying
+ * hundreds of thousands of them took longer than writing the JSON.
+ */
 export function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort(compareStrings)) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeysDeep(v);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const sorted = sortKeysDeep(item);
+      if (sorted !== item) {
+        copy ??= value.slice();
+        copy[i] = sorted;
+      }
     }
-    return out;
+    return copy ?? value;
   }
-  return value;
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let unchanged = true;
+  for (let i = 1; i < keys.length && unchanged; i++) if (keys[i - 1]! > keys[i]!) unchanged = false;
+  const values: unknown[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const item = record[keys[i]!];
+    const sorted = item === undefined ? undefined : sortKeysDeep(item);
+    values[i] = sorted;
+    if (sorted !== item || item === undefined) unchanged = false;
+  }
+  if (unchanged) return value;
+  const order = keys.map((_, i) => i).sort((a, b) => compareStrings(keys[a]!, keys[b]!));
+  const out: Record<string, unknown> = {};
+  for (const i of order) if (values[i] !== undefined) out[keys[i]!] = values[i];
+  return out;
 }
