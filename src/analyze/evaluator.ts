@@ -445,7 +445,7 @@ export class Evaluator {
   }
 
   functionValue(module: ParsedModule, node: ts.FunctionLikeDeclaration | NodeRef<ts.FunctionLikeDeclaration>, name: string | null): Value {
-    return { k: 'function', id: `${module.path}:${node.pos}`, module, node: { pos: node.pos, end: node.end, kind: node.kind }, name };
+    return { k: 'function', id: `${module.path}:${node.pos}`, module, node: refOf(node), name };
   }
 
   private classValue(module: ParsedModule, node: ts.ClassLikeDeclaration): Value {

@@ -1,7 +1,7 @@
 import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import { describe, expect, it } from 'vitest';
-import { ParsedModule, TreeCache, addressOf, lineOf, lineOfRef, nodeAt, parseSource, refOf, startOf, textOf } from './parsed-module.js';
+import { ParsedModule, TreeCache, addressOf, lineOf, lineOfRef, nodeAt, parseSource, refOf, startOf, textOf, walkTree } from './parsed-module.js';
 
 // Nodes that share a start and a kind (`a.b.c` and `a.b`), or an end and a kind (`a = b = c`, `x => y => z`),
 // zero-width nodes (array holes), a shebang and comments before nodes.
@@ -36,6 +36,9 @@ describe('NodeRef', () => {
     const file = '/project/src/sample.ts';
     const module = new ParsedModule(file, 'src/sample.ts', SOURCE, 'ts', [], new TreeCache(1));
     const original = parseSource(file, SOURCE);
+    // A node is named by its number in its tree's walk: a tree that was not walked has none.
+    expect(() => addressOf(original.statements[0]!)).toThrow(/not walked/);
+    walkTree(original);
     const reparsed = module.source;
     expect(reparsed).not.toBe(original);
     const nodes = everyNode(original);
@@ -51,7 +54,8 @@ describe('NodeRef', () => {
       expect(lineOfRef(module, ref)).toBe(lineOf(module, node));
       expect(textOf(module, ref)).toBe(node.getText(original));
     }
-    // Every node has an address of its own.
+    // Every node has an address of its own, and the root has one too.
     expect(addresses.size).toBe(nodes.length);
+    expect(nodeAt(module, refOf(original))).toBe(reparsed);
   });
 });

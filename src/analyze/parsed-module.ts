@@ -17,11 +17,12 @@ const { computeLineAndCharacterOfPosition, computeLineStarts, skipTrivia } = typ
 };
 
 /**
- * Where a node is, without the node: its span and kind, which together name one node of an error-free tree. Values
- * and caches that outlive a module's pass hold these instead of nodes, so a syntax tree can be dropped once its
- * module has been read and parsed again (to the same nodes) when a later question needs it.
+ * Where a node is, without the node: its number in its tree (see walkTree), with its span and kind. Values and
+ * caches that outlive a module's pass hold these instead of nodes, so a syntax tree can be dropped once its module
+ * has been read and parsed again (to the same nodes, with the same numbers) when a later question needs it.
  */
 export interface NodeRef<T extends ts.Node = ts.Node> {
+  readonly id: number;
   readonly pos: number;
   readonly end: number;
   readonly kind: ts.SyntaxKind;
@@ -29,17 +30,19 @@ export interface NodeRef<T extends ts.Node = ts.Node> {
   readonly node?: T;
 }
 
-export function refOf<T extends ts.Node>(node: T): NodeRef<T> {
-  return { pos: node.pos, end: node.end, kind: node.kind };
+export function refOf<T extends ts.Node>(node: T | NodeRef<T>): NodeRef<T> {
+  return { id: addressOf(node), pos: node.pos, end: node.end, kind: node.kind };
 }
 
-// Files are at most MAX_SOURCE_BYTES (2 MiB) long, so pos fits in 21 bits, end in 22 and the kind in 9: 52 bits.
-const END_SPAN = 0x400000;
-const KIND_SPAN = 512;
-
-/** A number that names a node within its module (see NodeRef). */
+/**
+ * A number that names a node within its module: its place in walk order (see walkTree), a small integer, which V8
+ * keeps unboxed in the caches keyed by it (the span and kind packed into one number needed 52 bits, and every
+ * cache key was a heap object).
+ */
 export function addressOf(node: ts.Node | NodeRef): number {
-  return (node.pos * END_SPAN + node.end) * KIND_SPAN + node.kind;
+  const id = (node as { id?: number }).id;
+  if (id === undefined || id === 0) throw new Error(`internal error: a ${SyntaxKind[node.kind]} at ${node.pos} of a tree that was not walked`);
+  return id;
 }
 
 /** A call or `new` with arguments, as the call index needs it once the tree may be gone. */
@@ -72,6 +75,11 @@ export class ParsedModule {
     return this.trees.treeOf(this);
   }
 
+  /** The walk of the module's tree (see walkTree). */
+  get walk(): TreeWalk {
+    return this.trees.walkOf(this);
+  }
+
   /** 1-based line and column of a text position, read from the text (no tree needed). */
   positionAt(position: number): { line: number; column: number } {
     this.lineStarts ??= computeLineStarts(this.text);
@@ -101,7 +109,7 @@ export type ScopeDeclarations = Map<ts.Node, Map<string, ts.Node>>;
  */
 export class TreeCache {
   /** Most recently used last. */
-  private entries: Array<{ module: ParsedModule; tree: ts.SourceFile; walk: TreeWalk | null; scopes: ScopeDeclarations | null }> = [];
+  private entries: Array<{ module: ParsedModule; tree: ts.SourceFile; walk: TreeWalk; scopes: ScopeDeclarations | null }> = [];
   private lastModule: ParsedModule | null = null;
   private lastTree: ts.SourceFile | null = null;
 
@@ -117,14 +125,18 @@ export class TreeCache {
       tree = entry!.tree;
     } else {
       tree = parseSource(module.file, module.text);
-      this.add(module, tree);
+      // Walked at once: the walk numbers the nodes (see walkTree), and a node is named by its number.
+      this.add(module, tree, walkTree(tree));
     }
     this.lastModule = module;
     this.lastTree = tree;
     return tree;
   }
 
-  add(module: ParsedModule, tree: ts.SourceFile, walk: TreeWalk | null = null): void {
+  /** `walk`: the tree's walk (see walkTree), which numbered its nodes. A tree is always walked before it is used. */
+  add(module: ParsedModule, tree: ts.SourceFile, walk: TreeWalk | null): void {
+    // A module's tree was walked without trouble when it was first parsed, so it is not too deep.
+    if (walk === null) throw new Error(`internal error: ${module.path} was parsed but not walked`);
     const index = this.entries.findIndex((entry) => entry.module === module);
     if (index >= 0) this.entries.splice(index, 1);
     this.entries.push({ module, tree, walk, scopes: null });
@@ -137,13 +149,10 @@ export class TreeCache {
     }
   }
 
-  /** The walk of the module's tree (see walkTree), made once per tree and dropped with it. */
+  /** The walk of the module's tree (see walkTree), made when the tree was parsed and dropped with it. */
   walkOf(module: ParsedModule): TreeWalk {
     const tree = this.treeOf(module);
-    const entry = this.entries.find((e) => e.tree === tree)!;
-    // A module's tree was walked without trouble when it was first parsed, so it is not too deep.
-    entry.walk ??= walkTree(tree)!;
-    return entry.walk;
+    return this.entries.find((e) => e.tree === tree)!.walk;
   }
 
   /** The scope cache of a live tree (it goes when the tree does), or null when the tree is not in the cache. */
@@ -179,10 +188,13 @@ export const INSIDE_FUNCTION = 1;
 export const VALUE_POSITION = 2;
 
 /**
- * Every node of a tree below its root, in the order of a depth-first walk with ts.forEachChild, with what the
+ * Every node of a tree, the root first and then the others in the order of a depth-first walk with ts.forEachChild, with what the
  * passes over a module need to know of each node's place (flags, same index). The passes (imports, data access
- * and hazards, calls and returns) go through these arrays instead of each walking the tree again: a walk costs
- * about as much as a fifth of the parse.
+ * and hazards, calls and returns) go through these arrays instead of each walking the tree again.
+ *
+ * The walk numbers the nodes: node.id is its index here plus one. That field is the compiler's own, used only by
+ * its type checker, which the analysis never runs; the number is the same for the same node of a tree parsed again
+ * from the same text, so it names a node across re-parses (see NodeRef and addressOf).
  */
 export interface TreeWalk {
   readonly source: ts.SourceFile;
@@ -212,6 +224,7 @@ export function walkTree(source: ts.SourceFile): TreeWalk | null {
       const own = current;
       nodes.push(node);
       flags.push(own);
+      (node as unknown as { id: number }).id = nodes.length;
       const kind = node.kind;
       if (kind === SyntaxKind.CallExpression || kind === SyntaxKind.NewExpression) calls.push(node as ts.CallExpression | ts.NewExpression);
       const inside = (own & INSIDE_FUNCTION) | (isFunctionLike(node) ? INSIDE_FUNCTION : 0);
@@ -223,6 +236,10 @@ export function walkTree(source: ts.SourceFile): TreeWalk | null {
     // A truthy result stops ts.forEachChild: once too deep, the rest of the tree does not matter.
     return tooDeep || undefined;
   };
+  // The root is numbered too (values and scopes can belong to it); no pass has anything to find in it.
+  nodes.push(source);
+  flags.push(0);
+  (source as unknown as { id: number }).id = 1;
   forEachChild(source, visit);
   return tooDeep ? null : { source, nodes, flags, calls };
 }
@@ -258,36 +275,21 @@ const VALUE_STOPS: Uint8Array = (() => {
 
 /** The node a NodeRef names in the module's (possibly re-parsed) tree. */
 export function nodeAt<T extends ts.Node>(module: ParsedModule, ref: NodeRef<T>): T {
-  let current: ts.Node = module.source;
-  for (;;) {
-    if (current.pos === ref.pos && current.end === ref.end && current.kind === ref.kind) return current as T;
-    let next: ts.Node | undefined;
-    forEachChild(current, (child) => {
-      // A zero-width node (an omitted array element) lies only in a child that starts at or before it and ends
-      // after it, or is that node itself.
-      const inside =
-        child.pos === child.end
-          ? child.pos === ref.pos && ref.end === ref.pos
-          : child.pos <= ref.pos && ref.end <= child.end && (ref.pos < ref.end || ref.pos < child.end);
-      if (inside) {
-        next = child;
-        return true;
-      }
-      return undefined;
-    });
-    if (!next) throw new Error(`internal error: no ${SyntaxKind[ref.kind]} at ${ref.pos}-${ref.end} in ${module.path}`);
-    current = next;
+  const node = module.walk.nodes[ref.id - 1];
+  if (!node || node.pos !== ref.pos || node.end !== ref.end || node.kind !== ref.kind) {
+    throw new Error(`internal error: no ${SyntaxKind[ref.kind]} at ${ref.pos}-${ref.end} in ${module.path}`);
   }
+  return node as T;
 }
 
 /** Where a node's first token starts, as node.getStart() gives it, without its tree. */
-export function startOf(module: ParsedModule, ref: NodeRef): number {
+export function startOf(module: ParsedModule, ref: Pick<NodeRef, 'pos' | 'end'>): number {
   // An empty node (an array hole) starts where it is, trivia and all, as the compiler has it.
   return ref.pos === ref.end ? ref.pos : skipTrivia(module.text, ref.pos);
 }
 
 /** The source text of a node, as node.getText() gives it. */
-export function textOf(module: ParsedModule, ref: NodeRef): string {
+export function textOf(module: ParsedModule, ref: Pick<NodeRef, 'pos' | 'end'>): string {
   return module.text.slice(startOf(module, ref), ref.end);
 }
 
