@@ -1,13 +1,6 @@
 import path from 'node:path';
-import {
-  ANALYSIS_VERSION,
-  type Analysis,
-  type Entity,
-  type EnvRead,
-  type ImportEdge,
-  type ModuleInfo,
-  type UnresolvedImport,
-} from '../model/analysis.js';
+import { ANALYSIS_VERSION } from '../model/analysis-constants.js';
+import type { Analysis, Entity, EnvRead, ImportEdge, ModuleInfo, UnresolvedImport } from '../model/analysis.js';
 import { findCycles } from '../graph/cycles.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { UserError } from '../util/errors.js';

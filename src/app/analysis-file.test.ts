@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../analyze/analyze.js';
 import { UserError } from '../util/errors.js';
 import { fixturePath, repoRoot, writeProject } from '../test-support/temp-project.js';
-import { readAnalysis, serializeAnalysis } from './analysis-file.js';
+import { serializeAnalysis } from './analysis-file.js';
+import { readAnalysis } from './read-analysis.js';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schema', 'analysis.schema.json'), 'utf8'));
 

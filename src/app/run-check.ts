@@ -11,7 +11,7 @@ import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
-import { readAnalysis } from './analysis-file.js';
+import { readAnalysis } from './read-analysis.js';
 import { sinkTarget, writeOutput } from './write-output.js';
 import { DEFAULT_PLAN_FILE, parsePlanFor, readPlanText } from './plan-input.js';
 

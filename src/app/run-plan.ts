@@ -12,7 +12,7 @@ import { renderPlanHtml } from '../report/plan-html.js';
 import { renderPlanMarkdown } from '../report/plan-markdown.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
-import { readAnalysis } from './analysis-file.js';
+import { readAnalysis } from './read-analysis.js';
 import { DEFAULT_PLAN_FILE, parsePlanFor } from './plan-input.js';
 import { sinkTarget, writeOutput } from './write-output.js';
 

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { ANALYSIS_VERSION } from './analysis-constants.js';
 
-/**
+export { ANALYSIS_VERSION, isProcessState } from './analysis-constants.js';
+
+/*
  * The analysis file (`decompose-analysis.json`): everything later stages know about the monolith.
  * Plain, serialisable data; every path is repo-relative POSIX; every list is sorted.
  * Bump ANALYSIS_VERSION on any incompatible change; readers refuse other versions.
  */
-export const ANALYSIS_VERSION = 1;
-
 const repoPath = z.string().describe('Repo-relative POSIX path');
 
 export const ExportedSymbolSchema = z.object({
@@ -124,14 +125,6 @@ export const HazardKindSchema = z.enum([
   'local-disk',
   'websocket',
 ]);
-
-/**
- * Hazards that are state kept in one process's memory (a module-level variable, an in-process cache): each copy of the
- * code, in another replica or another service, keeps its own.
- */
-export function isProcessState(kind: string): boolean {
-  return kind === 'module-state' || kind === 'in-process-cache';
-}
 
 export const HazardSchema = z.object({
   kind: HazardKindSchema,

@@ -1,4 +1,4 @@
-import { isProcessState } from '../model/analysis.js';
+import { isProcessState } from '../model/analysis-constants.js';
 import type { Conflict, Plan, PlanMetrics, Seam, Service } from '../model/plan.js';
 import { compareStrings, sortBy } from '../util/compare.js';
 
