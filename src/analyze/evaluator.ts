@@ -1,7 +1,7 @@
 import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import type { EntityKind } from '../model/analysis.js';
-import { type NodeRef, type ParsedModule, type ScopeDeclarations, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, refOf } from './parsed-module.js';
+import { type NodeRef, type ParsedModule, type ScopeDeclarations, addressOf, hasModifier, isFunctionLike, lineOf, literalText, nodeAt, positionOf, refOf } from './parsed-module.js';
 import type { ModuleResolver } from './resolver.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
@@ -653,8 +653,8 @@ export class Evaluator {
   }
 
   private router(module: ParsedModule, node: ts.Node, isApp: boolean): Value {
-    const { line, character } = module.source.getLineAndCharacterOfPosition(node.getStart(module.source));
-    return { k: 'router', id: `${module.path}:${line + 1}:${character + 1}`, isApp, module, node: refOf(node) };
+    const { line, column } = positionOf(module, node);
+    return { k: 'router', id: `${module.path}:${line}:${column}`, isApp, module, node: refOf(node) };
   }
 
   /**

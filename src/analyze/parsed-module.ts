@@ -298,13 +298,17 @@ export function lineOfRef(module: ParsedModule, ref: NodeRef): number {
   return module.positionAt(startOf(module, ref)).line;
 }
 
+/**
+ * The line a node starts on. Read from the module's text, like lineOfRef: the tree's own line map would be computed
+ * again for every tree parsed, and asking the module for its tree could parse it again.
+ */
 export function lineOf(module: ParsedModule, node: ts.Node): number {
-  return module.source.getLineAndCharacterOfPosition(node.getStart(module.source)).line + 1;
+  return module.positionAt(startOf(module, node)).line;
 }
 
+/** 1-based line and column where a node starts (see lineOf). */
 export function positionOf(module: ParsedModule, node: ts.Node): { line: number; column: number } {
-  const pos = module.source.getLineAndCharacterOfPosition(node.getStart(module.source));
-  return { line: pos.line + 1, column: pos.character + 1 };
+  return module.positionAt(startOf(module, node));
 }
 
 export function scriptKindFor(file: string): ts.ScriptKind {

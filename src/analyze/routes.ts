@@ -118,7 +118,7 @@ export class RouteReader {
               this.bindings.set(key, set);
               // The last call in file order (then walk order) gives the site, whatever the order modules come in.
               if ((this.bindingSites.get(key)?.fileIndex ?? -1) <= fileIndex) {
-                this.bindingSites.set(key, { file: module.path, start: call.getStart(module.source), fileIndex });
+                this.bindingSites.set(key, { file: module.path, start: startOf(module, call), fileIndex });
               }
             });
           }
