@@ -53,7 +53,12 @@ export function writeOutput(changes: FileChange[], options: SinkOptions): WriteR
   const undo: Array<() => void> = [];
   const results: WriteResult[] = [];
   try {
-    for (const change of changes) {
+    for (const [index, change] of changes.entries()) {
+      // Checked in the preview: the file already holds this content (read again it would be read twice more).
+      if (preview[index]?.action === 'unchanged') {
+        results.push(preview[index]!);
+        continue;
+      }
       const absolute = resolveInside(path.resolve(options.root), change.path);
       const before = readIfFile(absolute);
       const newFolders = missingFolders(path.dirname(absolute));
