@@ -11,7 +11,6 @@ import { stableJson } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
-import { readAnalysis } from './read-analysis.js';
 import { sinkTarget, writeOutput } from './write-output.js';
 import { DEFAULT_PLAN_FILE, parsePlanFor, readPlanText } from './plan-input.js';
 
@@ -39,7 +38,8 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
-  const analysis: Analysis = options.analysisFile ? readAnalysis(options.analysisFile) : await analyze({ dir });
+  // The analysis schemas are loaded only to read a saved analysis (--analysis): check usually analyses itself.
+  const analysis: Analysis = options.analysisFile ? (await import('./read-analysis.js')).readAnalysis(options.analysisFile) : await analyze({ dir });
   // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
   // two places still is.
   const validated = parsePlanFor(text, planFile, analysis, { missingModulesAreDrift: true });

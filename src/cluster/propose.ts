@@ -1,4 +1,5 @@
-import { type Analysis, isProcessState } from '../model/analysis.js';
+import type { Analysis } from '../model/analysis.js';
+import { isProcessState } from '../model/analysis-constants.js';
 import type { PlanSettings } from '../model/plan.js';
 import { DNS_LABEL } from '../model/plan.js';
 import { type ModuleGraph, buildModuleGraph, resourceKey, routeModules as modulesOfRoute } from '../graph/module-graph.js';

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
-import { type Analysis, isProcessState } from '../model/analysis.js';
+import type { Analysis } from '../model/analysis.js';
+import { isProcessState } from '../model/analysis-constants.js';
 import {
   type Conflict,
   type ConflictOption,
