@@ -1,33 +1,11 @@
-import fs from 'node:fs';
 import type { Analysis } from '../model/analysis.js';
 import type { Plan } from '../model/plan.js';
-import { expandModules } from '../plan/build-plan.js';
 import { parsePlan } from '../plan/parse-plan.js';
-import { UserError } from '../util/errors.js';
+import { planContextFor } from './plan-source.js';
 
-/**
- * Where `plan` writes the plan and the other commands look for it. Defined here, not in run-plan.ts, so that check,
- * scaffold and verify do not load clustering and plan.html's Graphviz just to know a file name.
- */
-export const DEFAULT_PLAN_FILE = 'decompose.plan.yaml';
-
-/** The plan file's text, or DEC-060 saying which command needed it and how to make one. */
-export function readPlanText(planFile: string, purpose: string, hint: string): string {
-  try {
-    return fs.readFileSync(planFile, 'utf8');
-  } catch {
-    throw new UserError('DEC-060', `${planFile}: no plan to ${purpose}`, { hint, position: { file: planFile } });
-  }
-}
+export { DEFAULT_PLAN_FILE, readPlanText } from './plan-source.js';
 
 /** Parses and validates a plan against the analysed code (its modules and its project name). */
 export function parsePlanFor(text: string, planFile: string, analysis: Analysis, options: { missingModulesAreDrift?: boolean } = {}): Plan {
-  const all = analysis.modules.map((m) => m.path);
-  const known = new Set(all);
-  return parsePlan(text, planFile, {
-    moduleExists: (m) => known.has(m),
-    matchModules: (pattern) => expandModules([pattern], all),
-    projectName: analysis.project.name,
-    ...(options.missingModulesAreDrift ? { missingModulesAreDrift: true } : {}),
-  });
+  return parsePlan(text, planFile, planContextFor(analysis, options));
 }

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyze } from '../analyze/analyze.js';
 import { git } from '../analyze/git.js';
 import { type BaselineFile, applyBaseline, baselineOf } from '../check/baseline.js';
 import { checkDrift } from '../check/check-drift.js';
@@ -12,7 +11,9 @@ import { UserError } from '../util/errors.js';
 import { describeJsonError } from '../util/json-error.js';
 import { toRepoPath } from '../util/paths.js';
 import { sinkTarget, writeOutput } from './write-output.js';
-import { DEFAULT_PLAN_FILE, parsePlanFor, readPlanText } from './plan-input.js';
+import { validatePlan } from '../plan/plan-reading.js';
+import { readPlanInBackground } from './plan-in-background.js';
+import { DEFAULT_PLAN_FILE, planContextFor, readPlanText } from './plan-source.js';
 
 export interface CheckRunOptions {
   dir: string;
@@ -38,11 +39,24 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
-  // The analysis schemas are loaded only to read a saved analysis (--analysis): check usually analyses itself.
-  const analysis: Analysis = options.analysisFile ? (await import('./read-analysis.js')).readAnalysis(options.analysisFile) : await analyze({ dir });
-  // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
-  // two places still is.
-  const validated = parsePlanFor(text, planFile, analysis, { missingModulesAreDrift: true });
+  // The plan is read (js-yaml, zod) in a worker thread while this one loads the analyzer (started first, it overlaps
+  // the compiler's loading) and analyses. The analysis schemas are loaded only to read a saved analysis (--analysis):
+  // check usually analyses itself.
+  const background = readPlanInBackground(text);
+  let validated: Plan;
+  let analysis: Analysis;
+  try {
+    analysis = options.analysisFile
+      ? (await import('./read-analysis.js')).readAnalysis(options.analysisFile)
+      : await (await import('../analyze/analyze.js')).analyze({ dir });
+    // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
+    // two places still is.
+    const context = planContextFor(analysis, { missingModulesAreDrift: true });
+    const read = background ? await background.result : undefined;
+    validated = read ? validatePlan(text, planFile, context, read.reading) : (await import('../plan/parse-plan.js')).parsePlan(text, planFile, context);
+  } finally {
+    background?.stop();
+  }
   const planRelative = toRepoPath(dir, planFile);
   const lines = text.split('\n');
   const planLocation = (needle: string): FindingLocation => {

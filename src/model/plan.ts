@@ -1,15 +1,13 @@
 import { z } from 'zod';
+import { PLAN_VERSION } from './plan-constants.js';
+
+export { DEFAULT_SETTINGS, DNS_LABEL, PLAN_VERSION } from './plan-constants.js';
 
 /**
  * The plan (`decompose.plan.yaml`): the split a team reviews and edits. Team-owned fields (service names,
  * modules, owned entities, allowed dependencies, settings) survive `plan --refresh`; derived fields
  * (routes, hazards, seams, conflicts, metrics, rationale) are recomputed from the code and the team's choices.
  */
-export const PLAN_VERSION = 1;
-
-/** A Kubernetes/DNS label: service names become folder, image and host names. */
-export const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 export const WeightsSchema = z.object({
   import: z.number().min(0).describe('per runtime import edge'),
   typeImport: z.number().min(0).describe('per type-only import edge'),
@@ -150,13 +148,6 @@ export type ConflictOption = z.infer<typeof ConflictOptionSchema>;
 export type Seam = z.infer<typeof SeamSchema>;
 export type PlanMetrics = z.infer<typeof MetricsSchema>;
 export type Baseline = z.infer<typeof BaselineSchema>;
-
-export const DEFAULT_SETTINGS: PlanSettings = {
-  seed: 42,
-  resolution: 1,
-  weights: { import: 1, typeImport: 0.2, sharedEntity: 2, routePrefix: 1, coChange: 0.5, sameDomain: 1 },
-  sharedThreshold: 0.5,
-};
 
 /** Module -> the service or shared library it belongs to; entry points map to null. */
 export type Assignment = Record<string, { kind: 'service' | 'shared'; name: string } | { kind: 'entry' }>;

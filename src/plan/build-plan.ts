@@ -1,16 +1,8 @@
 import picomatch from 'picomatch';
 import type { Analysis } from '../model/analysis.js';
 import { isProcessState } from '../model/analysis-constants.js';
-import {
-  type Conflict,
-  type ConflictOption,
-  DEFAULT_SETTINGS,
-  PLAN_VERSION,
-  type Plan,
-  type PlanSettings,
-  type Seam,
-  type Service,
-} from '../model/plan.js';
+import type { Conflict, ConflictOption, Plan, PlanSettings, Seam, Service } from '../model/plan.js';
+import { DEFAULT_SETTINGS, PLAN_VERSION } from '../model/plan-constants.js';
 import { DEFAULT_CACHE_TTL_SECONDS, callCacheDecisions, callCacheKey, defaultCacheRoutes } from './cache-defaults.js';
 import { compareStrings, sortBy, uniqueSorted } from '../util/compare.js';
 import { routeModules } from '../graph/module-graph.js';
