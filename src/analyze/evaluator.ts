@@ -140,9 +140,9 @@ export class Evaluator {
    * Evaluated nodes by module and address (see NodeRef), not by node: trees are dropped and parsed again, and a
    * value once computed must stay the same (a cycle evaluates to unknown the first time, and stays so).
    */
-  private readonly cache = new Map<ParsedModule, Map<number, Value>>();
+  private readonly cache = new Map<ParsedModule, Array<Value | undefined>>();
   private lastCacheModule: ParsedModule | null = null;
-  private lastCache: Map<number, Value> | null = null;
+  private lastCache: Array<Value | undefined> | null = null;
   /** Nodes being evaluated with bindings (see `evaluate`), by declarationKey. */
   private readonly boundInProgress = new Set<string>();
   private readonly exportsCache = new Map<string, ModuleExports>();
@@ -166,11 +166,12 @@ export class Evaluator {
     return this.modules.moduleFor(file);
   }
 
-  private cacheOf(module: ParsedModule): Map<number, Value> {
+  /** The module's evaluated nodes by address (a node's number, so an array indexed by it rather than a Map). */
+  private cacheOf(module: ParsedModule): Array<Value | undefined> {
     if (module === this.lastCacheModule) return this.lastCache!;
     let cache = this.cache.get(module);
     if (!cache) {
-      cache = new Map();
+      cache = new Array<Value | undefined>(module.nodeCount + 1);
       this.cache.set(module, cache);
     }
     this.lastCacheModule = module;
@@ -186,25 +187,25 @@ export class Evaluator {
     // the cache itself (EVALUATING), which saves two look-ups in a large set for every evaluation; with bindings
     // nothing is cached, so those nodes are kept in a set of their own.
     if (this.bindings === null) {
-      const cached = cache.get(address);
+      const cached = cache[address];
       if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
       if ((this.boundInProgress.size > 0 && this.boundInProgress.has(declarationKey(module, node))) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-      cache.set(address, EVALUATING);
+      cache[address] = EVALUATING;
       this.depth += 1;
       let value: Value;
       try {
         value = this.evaluateUncached(module, node);
       } catch (error) {
-        cache.delete(address);
+        cache[address] = undefined;
         throw error;
       } finally {
         this.depth -= 1;
       }
-      cache.set(address, value);
+      cache[address] = value;
       return value;
     }
     const key = declarationKey(module, node);
-    if (cache.get(address) === EVALUATING || this.boundInProgress.has(key) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+    if (cache[address] === EVALUATING || this.boundInProgress.has(key) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
     this.boundInProgress.add(key);
     this.depth += 1;
     try {
@@ -218,7 +219,7 @@ export class Evaluator {
   /** Evaluates the node a NodeRef names; its tree is only needed when the value is not known yet. */
   evaluateRef(module: ParsedModule, ref: NodeRef): Value {
     if (this.bindings === null) {
-      const cached = this.cacheOf(module).get(addressOf(ref));
+      const cached = this.cacheOf(module)[addressOf(ref)];
       if (cached !== undefined) return cached === EVALUATING ? UNKNOWN : cached;
     }
     return this.evaluate(module, nodeAt(module, ref));

@@ -337,7 +337,7 @@ function parseModule(root: string, file: string, text: string, diagnostics: Diag
     if ((call.arguments?.length ?? 0) === 0) continue;
     sites.push({ isNew: isNewExpression(call), callee: refOf(call.expression), args: call.arguments!.map(refOf) });
   }
-  const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', sites, trees);
+  const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', sites, walk.nodes.length, trees);
   return { module, source, walk };
 }
 

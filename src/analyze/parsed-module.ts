@@ -68,6 +68,8 @@ export class ParsedModule {
     readonly language: 'ts' | 'js',
     /** Every call and `new` with arguments, in walk order. */
     readonly calls: readonly CallSite[],
+    /** How many nodes its tree has: node numbers (see walkTree) run from 1 to this. */
+    readonly nodeCount: number,
     private readonly trees: TreeCache,
   ) {}
 
