@@ -97,7 +97,7 @@ export class PartitionReader {
       const module = program.moduleFor(file);
       this.options.onProgress?.(index + 1);
       if (!module) return;
-      const walk = this.trees.walkOf(module);
+      const walk = module.walk;
       const imports = extractImports(module, walk, root, resolver);
       const facts = extractFacts(module, walk, evaluator, { readsSql: this.options.readsSql });
       // Keys in sorted order, as the analysis file has them (see sortKeysDeep).

@@ -297,19 +297,19 @@ export function textOf(module: ParsedModule, ref: Pick<NodeRef, 'pos' | 'end'>):
 
 /** The line a node starts on, as lineOf gives it, without its tree. */
 export function lineOfRef(module: ParsedModule, ref: NodeRef): number {
-  return module.positionAt(startOf(module, ref)).line;
+  return positionOf(module, ref).line;
+}
+
+/** The line a node starts on (see positionOf). */
+export function lineOf(module: ParsedModule, node: ts.Node): number {
+  return positionOf(module, node).line;
 }
 
 /**
- * The line a node starts on. Read from the module's text, like lineOfRef: the tree's own line map would be computed
- * again for every tree parsed, and asking the module for its tree could parse it again.
+ * 1-based line and column where a node starts. Read from the module's text: the tree's own line map would be
+ * computed again for every tree parsed, and asking the module for its tree could parse it again.
  */
-export function lineOf(module: ParsedModule, node: ts.Node): number {
-  return module.positionAt(startOf(module, node)).line;
-}
-
-/** 1-based line and column where a node starts (see lineOf). */
-export function positionOf(module: ParsedModule, node: ts.Node): { line: number; column: number } {
+export function positionOf(module: ParsedModule, node: Pick<NodeRef, 'pos' | 'end'>): { line: number; column: number } {
   return module.positionAt(startOf(module, node));
 }
 
@@ -325,15 +325,6 @@ export function literalText(node: ts.Node | undefined): string | null {
   if (!node) return null;
   if (isStringLiteral(node) || isNoSubstitutionTemplateLiteral(node)) return node.text;
   return null;
-}
-
-/** Visits every node below `node` (depth first, in source order). */
-export function forEachDescendant(node: ts.Node, visit: (node: ts.Node) => void): void {
-  const walk = (child: ts.Node): void => {
-    visit(child);
-    forEachChild(child, walk);
-  };
-  forEachChild(node, walk);
 }
 
 export function isFunctionLike(node: ts.Node): node is ts.FunctionLikeDeclaration {

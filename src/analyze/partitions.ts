@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import { toRepoPath } from '../util/paths.js';
+import { compiledWorkerScript } from '../util/worker-script.js';
 import { type PartitionModules, PartitionReader } from './module-reader.js';
 import type { ProjectLayout } from './project.js';
 import type { PartitionRoutes } from './route-table.js';
@@ -155,10 +154,7 @@ function inThisThread(layout: ProjectLayout, owned: number[], readsSql: boolean,
  * The compiled worker script beside this module. Under the TypeScript sources (the test runner) there is none,
  * and every partition is read on this thread: the same results, only slower.
  */
-const WORKER_SCRIPT = ((): URL | null => {
-  const url = new URL('./partition-worker.js', import.meta.url);
-  return fs.existsSync(fileURLToPath(url)) ? url : null;
-})();
+const WORKER_SCRIPT = compiledWorkerScript('./partition-worker.js', import.meta.url);
 
 /** What the worker sends: progress, each step's result, or the error that stopped it. */
 export type WorkerMessage =

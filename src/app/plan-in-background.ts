@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerScript } from '../util/worker-script.js';
 import type { PlanReading } from '../plan/plan-reading.js';
 import type { PlanReadingMessage } from '../plan/plan-reading-worker.js';
 
@@ -17,10 +16,7 @@ export const BACKGROUND_PLAN_MAX_BYTES = 1_500_000;
  * The compiled worker script. Under the TypeScript sources (the test runner) there is none, and the plan is read on
  * this thread: the same result, only not in parallel.
  */
-const WORKER_SCRIPT = ((): URL | null => {
-  const url = new URL('../plan/plan-reading-worker.js', import.meta.url);
-  return fs.existsSync(fileURLToPath(url)) ? url : null;
-})();
+const WORKER_SCRIPT = compiledWorkerScript('../plan/plan-reading-worker.js', import.meta.url);
 
 export interface BackgroundReading {
   /** What the worker read (see PlanReading); undefined when it failed, and the plan is to be read on this thread. */

@@ -52,8 +52,9 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     // Modules the plan names that no longer exist are drift (a finding), not an invalid plan; a module listed in
     // two places still is.
     const context = planContextFor(analysis, { missingModulesAreDrift: true });
-    const read = background ? await background.result : undefined;
-    validated = read ? validatePlan(text, planFile, context, read.reading) : (await import('../plan/parse-plan.js')).parsePlan(text, planFile, context);
+    // Without a worker, or when it failed, the plan is read here.
+    const read = (background && (await background.result)) ?? { reading: (await import('../plan/parse-plan.js')).readPlan(text) };
+    validated = validatePlan(text, planFile, context, read.reading);
   } finally {
     background?.stop();
   }

@@ -60,7 +60,7 @@ export function readPlan(text: string): PlanReading {
 function planShape(value: Record<string, unknown>): PlanShape {
   const parsed = PlanSchema.safeParse(value);
   const unknownFields: PlanShape['unknownFields'] = [];
-  checkUnknownFields(PlanSchema, value, [], value, (path, key, known) => unknownFields.push({ path, key, known }));
+  checkUnknownFields(PlanSchema, value, [], (path, key, known) => unknownFields.push({ path, key, known }));
   return {
     data: parsed.success ? parsed.data : null,
     issues: parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: [...issue.path], code: issue.code, message: issue.message })),
@@ -68,12 +68,7 @@ function planShape(value: Record<string, unknown>): PlanShape {
   };
 }
 
-/**
- * Reads a plan file. Every problem is collected; one `UserError` reports them all: `DEC-050` when the YAML does not
- * parse, `DEC-051` when the shape or a field's format is wrong (version, types, names, paths), `DEC-052` when the
- * values do not fit together or do not fit the repository (overlapping modules, unknown modules, two owners, unknown
- * dependencies, replicas, another project). The error's position is the first problem's node; the rest are details.
- */
+/** Reads and validates a plan file in one step (see readPlan and validatePlan). */
 export function parsePlan(text: string, file: string, context: PlanFileContext): Plan {
   return validatePlan(text, file, context, readPlan(text));
 }
@@ -83,7 +78,6 @@ function checkUnknownFields(
   schema: Schema,
   value: unknown,
   path: PropertyKey[],
-  raw: unknown,
   report: (path: PropertyKey[], key: string, known: string[]) => void,
 ): void {
   const inner = unwrap(schema);
@@ -93,12 +87,12 @@ function checkUnknownFields(
     for (const key of Object.keys(value)) {
       const fieldSchema = shape[key];
       if (fieldSchema === undefined || !Object.prototype.hasOwnProperty.call(shape, key)) report(path, key, known);
-      else checkUnknownFields(fieldSchema, value[key], [...path, key], raw, report);
+      else checkUnknownFields(fieldSchema, value[key], [...path, key], report);
     }
   } else if (inner instanceof z.ZodRecord && isRecordValue(value)) {
-    for (const key of Object.keys(value)) checkUnknownFields(inner.valueType as Schema, value[key], [...path, key], raw, report);
+    for (const key of Object.keys(value)) checkUnknownFields(inner.valueType as Schema, value[key], [...path, key], report);
   } else if (inner instanceof z.ZodArray && Array.isArray(value)) {
-    value.forEach((item, index) => checkUnknownFields(inner.element as Schema, item, [...path, index], raw, report));
+    value.forEach((item, index) => checkUnknownFields(inner.element as Schema, item, [...path, index], report));
   }
 }
 

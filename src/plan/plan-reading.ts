@@ -98,7 +98,7 @@ export interface PlanShape {
 export type PlanReading = { value: unknown; shape: PlanShape | null } | null;
 
 /**
- * Reads a plan file. Every problem is collected; one `UserError` reports them all: `DEC-050` when the YAML does not
+ * Validates a plan file from what readPlan (parse-plan.ts) read of it. Every problem is collected; one `UserError` reports them all: `DEC-050` when the YAML does not
  * parse, `DEC-051` when the shape or a field's format is wrong (version, types, names, paths), `DEC-052` when the
  * values do not fit together or do not fit the repository (overlapping modules, unknown modules, two owners, unknown
  * dependencies, replicas, another project). The error's position is the first problem's node; the rest are details.
