@@ -86,49 +86,61 @@ export class RouteReader {
    * site of the program (see Evaluator.callSiteArguments).
    */
   summarize(module: ParsedModule, calls: Iterable<ts.Node>, fileIndex: number): void {
-    const { evaluator } = this;
+    // The work per call is in methods of their own: V8 optimises each on its own, so a deopt in one (a node shape
+    // not seen before) does not send the whole pass back to be compiled again.
     const registrations: Registration[] = [];
     for (const call of calls) {
       if (!isCallExpression(call)) continue;
       const callee = call.expression;
       if (isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
-        if (ROUTER_CALLS.has(method) || method === 'listen') {
-          const args = call.arguments.map((a) => ({ ref: refOf(a), pathLike: isPathLike(a), routerLike: looksLikeRouter(module, refOf(a)) }));
-          const loops = loopsAround(module, call);
-          // Evaluated now, while the tree is here, so that reading the registration later finds them cached.
-          for (const loop of loops) evaluator.evaluateRef(module, loop.iterated);
-          evaluator.evaluate(module, callee.expression);
-          for (const arg of call.arguments) this.recordArgument(module, arg);
-          registrations.push({ call: refOf(call), method, receiver: refOf(callee.expression), loops, args });
-        }
+        if (ROUTER_CALLS.has(method) || method === 'listen') registrations.push(this.readRegistration(module, call, callee, method));
       }
-      // A function called with a router (or with a parameter that may be one) binds its parameter to it.
-      if (call.arguments.length > 0) {
-        const args = call.arguments.map((a) => (isIdentifier(a) || isPropertyAccessExpression(a) || isCallExpression(a) ? evaluator.evaluate(module, a) : null));
-        if (args.some((a) => a?.k === 'router' || a?.k === 'param')) {
-          const fn = evaluator.evaluate(module, callee);
-          if (fn.k === 'function') {
-            args.forEach((arg, index) => {
-              if (arg?.k !== 'router' && arg?.k !== 'param') return;
-              const key = `${fn.id}#${index}`;
-              const set = this.bindings.get(key) ?? new Set();
-              set.add(arg.k === 'router' ? arg.id : `param:${paramKey(arg)}`);
-              if (arg.k === 'router') this.routers.set(arg.id, arg);
-              this.bindings.set(key, set);
-              // The last call in file order (then walk order) gives the site, whatever the order modules come in.
-              if ((this.bindingSites.get(key)?.fileIndex ?? -1) <= fileIndex) {
-                this.bindingSites.set(key, { file: module.path, start: startOf(module, call), fileIndex });
-              }
-            });
-          }
-        }
-        // The call index (Evaluator.callSiteArguments) evaluates every callee and may evaluate any argument.
-        evaluator.evaluate(module, callee);
-        for (const arg of call.arguments) evaluator.evaluate(module, arg);
-      }
+      if (call.arguments.length > 0) this.readCallArguments(module, call, fileIndex);
     }
     if (registrations.length > 0) this.registrations.push({ module, fileIndex, registrations });
+  }
+
+  /** A registration (`x.get(…)`, `x.use(…)`, `x.listen(…)`) as plain data, with what reading it later needs cached. */
+  private readRegistration(module: ParsedModule, call: ts.CallExpression, callee: ts.PropertyAccessExpression, method: string): Registration {
+    const { evaluator } = this;
+    const args = call.arguments.map((a) => ({ ref: refOf(a), pathLike: isPathLike(a), routerLike: looksLikeRouter(module, refOf(a)) }));
+    const loops = loopsAround(module, call);
+    // Evaluated now, while the tree is here, so that reading the registration later finds them cached.
+    for (const loop of loops) evaluator.evaluateRef(module, loop.iterated);
+    evaluator.evaluate(module, callee.expression);
+    for (const arg of call.arguments) this.recordArgument(module, arg);
+    return { call: refOf(call), method, receiver: refOf(callee.expression), loops, args };
+  }
+
+  /**
+   * A call with arguments: a function called with a router (or with a parameter that may be one) binds its
+   * parameter to it. Its callee and arguments are evaluated now, while the tree is here, for the call index.
+   */
+  private readCallArguments(module: ParsedModule, call: ts.CallExpression, fileIndex: number): void {
+    const { evaluator } = this;
+    const callee = call.expression;
+    const args = call.arguments.map((a) => (isIdentifier(a) || isPropertyAccessExpression(a) || isCallExpression(a) ? evaluator.evaluate(module, a) : null));
+    if (args.some((a) => a?.k === 'router' || a?.k === 'param')) {
+      const fn = evaluator.evaluate(module, callee);
+      if (fn.k === 'function') {
+        args.forEach((arg, index) => {
+          if (arg?.k !== 'router' && arg?.k !== 'param') return;
+          const key = `${fn.id}#${index}`;
+          const set = this.bindings.get(key) ?? new Set();
+          set.add(arg.k === 'router' ? arg.id : `param:${paramKey(arg)}`);
+          if (arg.k === 'router') this.routers.set(arg.id, arg);
+          this.bindings.set(key, set);
+          // The last call in file order (then walk order) gives the site, whatever the order modules come in.
+          if ((this.bindingSites.get(key)?.fileIndex ?? -1) <= fileIndex) {
+            this.bindingSites.set(key, { file: module.path, start: startOf(module, call), fileIndex });
+          }
+        });
+      }
+    }
+    // The call index (Evaluator.callSiteArguments) evaluates every callee and may evaluate any argument.
+    evaluator.evaluate(module, callee);
+    for (const arg of call.arguments) evaluator.evaluate(module, arg);
   }
 
   /** What the route table needs of a registration's argument later, taken while its tree is at hand. */
