@@ -9,13 +9,13 @@ import { Evaluator, type ModuleLookup, type SharedCallIndex, type Value, declara
 import { type EntityAccess, type EntityDefinition, type EnvAccess, extractFacts } from './facts.js';
 import { extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, type ProjectLayout } from './project.js';
-import { type CallSite, INSIDE_FUNCTION, MAX_AST_DEPTH, ParsedModule, type ScopeDeclarations, TreeCache, type TreeWalk, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf, walkTree } from './parsed-module.js';
+import { INSIDE_FUNCTION, MAX_AST_DEPTH, ParsedModule, packCallSites, type ScopeDeclarations, TreeCache, type TreeWalk, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf, walkTree } from './parsed-module.js';
 import { ModuleResolver } from './resolver.js';
 import type { PartitionRoutes } from './route-table.js';
 import { RouteReader } from './routes.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
-const { flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration, isNewExpression,
+const { flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration,
   isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = typescript;
 
 /** What reading one module gives, as plain data. */
@@ -332,12 +332,7 @@ function parseModule(root: string, file: string, text: string, diagnostics: Diag
     const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
     return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
   }
-  const sites: CallSite[] = [];
-  for (const call of walk.calls) {
-    if ((call.arguments?.length ?? 0) === 0) continue;
-    sites.push({ isNew: isNewExpression(call), callee: refOf(call.expression), args: call.arguments!.map(refOf) });
-  }
-  const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', sites, walk.nodes.length, trees);
+  const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', packCallSites(walk.calls), walk.nodes.length, trees);
   return { module, source, walk };
 }
 

@@ -53,11 +53,51 @@ export interface CallSite {
 }
 
 /**
+ * A module's calls and `new` expressions with arguments, in walk order, as numbers: for each, whether it is a
+ * `new` (1 or 0), how many arguments, then the callee's and each argument's node number, pos, end and kind. Only
+ * the call index (see Evaluator.callSiteArguments) reads them, and most programs never need it, so they are not
+ * made into objects (a CallSite and a NodeRef per callee and argument, for every call) until then.
+ */
+export function packCallSites(calls: ReadonlyArray<ts.CallExpression | ts.NewExpression>): number[] {
+  const packed: number[] = [];
+  const pack = (node: ts.Node) => packed.push(addressOf(node), node.pos, node.end, node.kind);
+  for (const call of calls) {
+    const args = call.arguments;
+    if (args === undefined || args.length === 0) continue;
+    packed.push(call.kind === SyntaxKind.NewExpression ? 1 : 0, args.length);
+    pack(call.expression);
+    for (const arg of args) pack(arg);
+  }
+  return packed;
+}
+
+function unpackCallSites(packed: readonly number[]): CallSite[] {
+  const sites: CallSite[] = [];
+  let at = 0;
+  const ref = (): NodeRef<ts.Expression> => {
+    const unpacked = { id: packed[at]!, pos: packed[at + 1]!, end: packed[at + 2]!, kind: packed[at + 3]! };
+    at += 4;
+    return unpacked;
+  };
+  while (at < packed.length) {
+    const isNew = packed[at] === 1;
+    const count = packed[at + 1]!;
+    at += 2;
+    const callee = ref();
+    const args: Array<NodeRef<ts.Expression>> = [];
+    for (let i = 0; i < count; i += 1) args.push(ref());
+    sites.push({ isNew, callee, args });
+  }
+  return sites;
+}
+
+/**
  * A source file that parsed without errors. Lives only inside analyze/. Its syntax tree is not kept here but in a
  * TreeCache, which parses the text again when a dropped tree is asked for.
  */
 export class ParsedModule {
   private lineStarts: readonly number[] | null = null;
+  private callSites: readonly CallSite[] | null = null;
 
   constructor(
     /** Absolute path. */
@@ -66,12 +106,18 @@ export class ParsedModule {
     readonly path: string,
     readonly text: string,
     readonly language: 'ts' | 'js',
-    /** Every call and `new` with arguments, in walk order. */
-    readonly calls: readonly CallSite[],
+    /** Its calls and `new` expressions with arguments, packed (see packCallSites). */
+    private readonly packedCalls: readonly number[],
     /** How many nodes its tree has: node numbers (see walkTree) run from 1 to this. */
     readonly nodeCount: number,
     private readonly trees: TreeCache,
   ) {}
+
+  /** Every call and `new` with arguments, in walk order (unpacked when first asked for). */
+  get calls(): readonly CallSite[] {
+    this.callSites ??= unpackCallSites(this.packedCalls);
+    return this.callSites;
+  }
 
   get source(): ts.SourceFile {
     return this.trees.treeOf(this);
