@@ -39,6 +39,15 @@ describe('partitionFiles', () => {
     expect(partitionFiles(layoutOf(files)).map((p) => p.length)).toEqual([150_000, 150_000]);
   });
 
+  it('gives the partition read on this thread a head start in a large program, not in a small one', () => {
+    // The worker starts later (HEAD_START_FILES = 200): the first partition takes 100 more files than an even share,
+    // 4,000 files in one folder, no boundary to snap to.
+    const large = Array.from({ length: 4000 }, (_, i) => `a/f${String(i).padStart(4, '0')}.ts`);
+    expect(partitionFiles(layoutOf(large)).map((p) => p.length)).toEqual([2100, 1900]);
+    const small = Array.from({ length: 100 }, (_, i) => `a/f${String(i).padStart(3, '0')}.ts`);
+    expect(partitionFiles(layoutOf(small), 2).map((p) => p.length)).toEqual([50, 50]);
+  });
+
   it('never makes more partitions than files, nor an empty one', () => {
     expect(partitionFiles(layoutOf(['a.ts', 'b.ts']), 5).map((p) => p.length)).toEqual([1, 1]);
   });
