@@ -66,6 +66,9 @@ export class PartitionReader {
   private readonly evaluator: Evaluator;
   private readonly routes: RouteReader;
   private readonly diagnostics: Diagnostic[] = [];
+  /** While readModules runs: the module being read, and those read so far. */
+  private reading: string | null = null;
+  private readonly readFiles = new Set<string>();
 
   constructor(
     private readonly layout: ProjectLayout,
@@ -80,7 +83,11 @@ export class PartitionReader {
     this.program = new Program(this.root, layout.files, this.fileIndex, this.ownedSet, this.diagnostics, this.trees);
     this.evaluator = new Evaluator(this.program, this.resolver);
     // Export lists are read from the tree that is parsed anyway, not from a second parse when first asked for.
-    this.program.onParsed = (module) => this.evaluator.exportsOf(module.file);
+    this.program.onParsed = (module) => {
+      this.evaluator.exportsOf(module.file);
+      // An owned module parsed before its turn (a value led into it) keeps its tree until it is read.
+      if (this.reading !== null && module.file !== this.reading && this.ownedSet.has(module.file) && !this.readFiles.has(module.file)) this.trees.pin(module);
+    };
     this.routes = new RouteReader(this.evaluator);
   }
 
@@ -94,6 +101,8 @@ export class PartitionReader {
     const read = new Map<string, ModuleReading>();
     const order = dependenciesFirst(this.owned, this.ownedSet, program, resolver);
     order.forEach((file, index) => {
+      this.reading = file;
+      this.readFiles.add(file);
       const module = program.moduleFor(file);
       this.options.onProgress?.(index + 1);
       if (!module) return;
@@ -125,7 +134,9 @@ export class PartitionReader {
         env: facts.env,
         hazards: facts.hazards,
       });
+      this.trees.unpin(module);
     });
+    this.reading = null;
     const modules = this.owned.flatMap((file) => read.get(file) ?? []);
     seeThroughBarrels(modules.flatMap((m) => m.edges), root, program, evaluator);
     // A partition that owns every file builds the call index itself, and only if it needs one.

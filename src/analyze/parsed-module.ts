@@ -144,6 +144,16 @@ export function parseSource(file: string, text: string): ts.SourceFile {
 /** What the evaluator remembers of a tree's scopes: the declarations of each scope node, by name. */
 export type ScopeDeclarations = Map<ts.Node, Map<string, ts.Node>>;
 
+interface TreeEntry {
+  module: ParsedModule;
+  tree: ts.SourceFile;
+  walk: TreeWalk;
+  scopes: ScopeDeclarations | null;
+}
+
+/** How many trees TreeCache.pin keeps alive at most. */
+const MAX_PINNED = 64;
+
 /**
  * The syntax trees that are alive: the most recently used ones, up to a count. Asked for a dropped tree, it parses
  * the module's text again; the new tree has the same nodes at the same places, so NodeRefs still name them.
@@ -157,7 +167,9 @@ export type ScopeDeclarations = Map<ts.Node, Map<string, ts.Node>>;
  */
 export class TreeCache {
   /** Most recently used last. */
-  private entries: Array<{ module: ParsedModule; tree: ts.SourceFile; walk: TreeWalk; scopes: ScopeDeclarations | null }> = [];
+  private entries: TreeEntry[] = [];
+  /** Trees kept alive whatever their use (see pin), outside the count; pinned longest first. */
+  private pinned: TreeEntry[] = [];
   private lastModule: ParsedModule | null = null;
   private lastTree: ts.SourceFile | null = null;
 
@@ -171,6 +183,8 @@ export class TreeCache {
       const [entry] = this.entries.splice(index, 1);
       this.entries.push(entry!);
       tree = entry!.tree;
+    } else if (this.pinned.some((entry) => entry.module === module)) {
+      tree = this.pinned.find((entry) => entry.module === module)!.tree;
     } else {
       tree = parseSource(module.file, module.text);
       // Walked at once: the walk numbers the nodes (see walkTree), and a node is named by its number.
@@ -188,6 +202,33 @@ export class TreeCache {
     const index = this.entries.findIndex((entry) => entry.module === module);
     if (index >= 0) this.entries.splice(index, 1);
     this.entries.push({ module, tree, walk, scopes: null });
+    this.trim();
+  }
+
+  /**
+   * Keeps a module's live tree alive, outside the count, until unpin: a module parsed before its turn to be read
+   * (a value led into it) would otherwise often be dropped and parsed again when its turn comes. At most MAX_PINNED
+   * trees; pinning one more unpins the one pinned longest.
+   */
+  pin(module: ParsedModule): void {
+    const index = this.entries.findIndex((entry) => entry.module === module);
+    if (index < 0) return;
+    this.pinned.push(this.entries.splice(index, 1)[0]!);
+    if (this.pinned.length > MAX_PINNED) this.unpinEntry(0);
+  }
+
+  /** Lets a pinned tree go back to being dropped when least recently used (see pin). */
+  unpin(module: ParsedModule): void {
+    const index = this.pinned.findIndex((entry) => entry.module === module);
+    if (index >= 0) this.unpinEntry(index);
+  }
+
+  private unpinEntry(index: number): void {
+    this.entries.push(this.pinned.splice(index, 1)[0]!);
+    this.trim();
+  }
+
+  private trim(): void {
     while (this.entries.length > this.capacity) {
       const oldest = this.entries.shift()!;
       if (oldest.module === this.lastModule) {
@@ -200,20 +241,25 @@ export class TreeCache {
   /** The walk of the module's tree (see walkTree), made when the tree was parsed and dropped with it. */
   walkOf(module: ParsedModule): TreeWalk {
     const tree = this.treeOf(module);
-    return this.entries.find((e) => e.tree === tree)!.walk;
+    return this.entryOf(tree)!.walk;
   }
 
   /** The scope cache of a live tree (it goes when the tree does), or null when the tree is not in the cache. */
   scopesOf(tree: ts.SourceFile): ScopeDeclarations | null {
-    const entry = this.entries.find((e) => e.tree === tree);
+    const entry = this.entryOf(tree);
     if (!entry) return null;
     entry.scopes ??= new Map();
     return entry.scopes;
   }
 
+  private entryOf(tree: ts.SourceFile): TreeEntry | undefined {
+    return this.entries.find((e) => e.tree === tree) ?? this.pinned.find((e) => e.tree === tree);
+  }
+
   /** Drops every tree (the analysis is done). */
   clear(): void {
     this.entries = [];
+    this.pinned = [];
     this.lastModule = null;
     this.lastTree = null;
   }
