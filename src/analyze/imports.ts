@@ -113,11 +113,10 @@ interface NodeUses {
  * declarations are referenced in value positions (see VALUE_POSITION).
  */
 function readNodes(module: ParsedModule, walk: TreeWalk, declared: readonly RawImport[]): NodeUses {
-  const uses: NodeUses = { calls: [], unresolved: [], cjs: false, valueNames: null, propertyReads: [], destructured: [] };
+  const valueNames = module.language === 'ts' ? new Set<string>() : null;
+  const uses: NodeUses = { calls: [], unresolved: [], cjs: false, valueNames, propertyReads: [], destructured: [] };
   // Only the names `import` declarations bind are ever looked up in valueNames; none, nothing to track.
   const importLocals = new Set(declared.flatMap((entry) => (entry.kind === 'import' ? entry.locals : [])));
-  const valueNames = module.language === 'ts' ? new Set<string>() : null;
-  uses.valueNames = valueNames;
   const trackValues = valueNames !== null && importLocals.size > 0;
   const { nodes, flags, source } = walk;
   for (let index = 0; index < nodes.length; index += 1) {

@@ -66,8 +66,7 @@ export class PartitionReader {
   private readonly evaluator: Evaluator;
   private readonly routes: RouteReader;
   private readonly diagnostics: Diagnostic[] = [];
-  /** While readModules runs: the module being read, and those read so far. */
-  private reading: string | null = null;
+  /** The owned modules readModules has come to (every one, once it is done). */
   private readonly readFiles = new Set<string>();
 
   constructor(
@@ -86,7 +85,7 @@ export class PartitionReader {
     this.program.onParsed = (module) => {
       this.evaluator.exportsOf(module.file);
       // An owned module parsed before its turn (a value led into it) keeps its tree until it is read.
-      if (this.reading !== null && module.file !== this.reading && this.ownedSet.has(module.file) && !this.readFiles.has(module.file)) this.trees.pin(module);
+      if (this.ownedSet.has(module.file) && !this.readFiles.has(module.file)) this.trees.pin(module);
     };
     this.routes = new RouteReader(this.evaluator);
   }
@@ -101,7 +100,6 @@ export class PartitionReader {
     const read = new Map<string, ModuleReading>();
     const order = dependenciesFirst(this.owned, this.ownedSet, program, resolver);
     order.forEach((file, index) => {
-      this.reading = file;
       this.readFiles.add(file);
       const module = program.moduleFor(file);
       this.options.onProgress?.(index + 1);
@@ -136,7 +134,6 @@ export class PartitionReader {
       });
       this.trees.unpin(module);
     });
-    this.reading = null;
     const modules = this.owned.flatMap((file) => read.get(file) ?? []);
     seeThroughBarrels(modules.flatMap((m) => m.edges), root, program, evaluator);
     // A partition that owns every file builds the call index itself, and only if it needs one.

@@ -178,13 +178,14 @@ export class TreeCache {
   treeOf(module: ParsedModule): ts.SourceFile {
     if (module === this.lastModule) return this.lastTree!;
     const index = this.entries.findIndex((entry) => entry.module === module);
+    const pinned = index >= 0 ? undefined : this.pinned.find((entry) => entry.module === module);
     let tree: ts.SourceFile;
     if (index >= 0) {
       const [entry] = this.entries.splice(index, 1);
       this.entries.push(entry!);
       tree = entry!.tree;
-    } else if (this.pinned.some((entry) => entry.module === module)) {
-      tree = this.pinned.find((entry) => entry.module === module)!.tree;
+    } else if (pinned !== undefined) {
+      tree = pinned.tree;
     } else {
       tree = parseSource(module.file, module.text);
       // Walked at once: the walk numbers the nodes (see walkTree), and a node is named by its number.

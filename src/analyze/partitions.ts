@@ -40,7 +40,7 @@ export function partitionFiles(layout: ProjectLayout, requested?: number): numbe
   const count = layout.files.length;
   const partitions = Math.max(1, Math.min(requested ?? (count >= PARTITION_MIN_FILES ? PARTITIONS : 1), count));
   const folders = layout.files.map((file) => path.posix.dirname(toRepoPath(layout.root, file)).split('/'));
-  const headStart = partitions > 1 && count >= PARTITION_MIN_FILES ? HEAD_START_FILES : 0;
+  const headStart = count >= PARTITION_MIN_FILES ? HEAD_START_FILES : 0;
   const cuts: number[] = [];
   for (let part = 1; part < partitions; part++) {
     const even = headStart + Math.round(((count - headStart) * part) / partitions);
