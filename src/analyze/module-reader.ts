@@ -320,25 +320,26 @@ function parseModule(root: string, file: string, text: string, diagnostics: Diag
     diagnostics.push({ file: repoPath, line, column, code, message });
     return null;
   };
+  // Line 1, column 1 whichever way a tree turns out too deep: a position read off the tree would exist only when the
+  // parser had the stack to finish, and the output must not depend on that.
+  const tooDeep = () => skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`);
   let source: ts.SourceFile;
   try {
     source = parseSource(file, text);
   } catch (error) {
-    // The compiler's parser is recursive: thousands of nested brackets overflow the stack.
-    if (error instanceof RangeError) return skip('too-deep', 'skipped: nested too deeply to parse (generated code?)');
+    // The compiler's parser is recursive: thousands of nested brackets overflow the stack. Only a tree deeper than
+    // MAX_AST_DEPTH can (see there), so this is the verdict a finished parse would get.
+    if (error instanceof RangeError) return tooDeep();
     throw error;
   }
+  // Depth before syntax errors: a deep file with a syntax error gets the same diagnostic whether or not it parsed.
+  const walk = walkTree(source);
+  if (walk === null) return tooDeep();
   const parseErrors = (source as unknown as { parseDiagnostics?: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
   if (parseErrors.length > 0) {
     const first = parseErrors[0]!;
     const { line, character } = source.getLineAndCharacterOfPosition(first.start);
     return skip('syntax-error', `skipped: syntax error: ${flattenDiagnosticMessageText(first.messageText, ' ')}`, line + 1, character + 1);
-  }
-  const walk = walkTree(source);
-  if (walk === null) {
-    const deepest = deepestNode(source)!;
-    const { line, character } = source.getLineAndCharacterOfPosition(deepest.getStart(source));
-    return skip('too-deep', `skipped: syntax nested more than ${MAX_AST_DEPTH} levels deep (generated code?)`, line + 1, character + 1);
   }
   const module = new ParsedModule(file, repoPath, text, /\.[cm]?tsx?$/.test(file) ? 'ts' : 'js', packCallSites(walk.calls), walk.nodes.length, trees);
   return { module, source, walk };
@@ -362,23 +363,6 @@ function returnsOf(walk: TreeWalk): Map<ts.FunctionLikeDeclaration, ts.Expressio
   }
   return returns;
 }
-
-/**
- * The first node nested deeper than MAX_AST_DEPTH, found without recursion; null when the tree is shallower.
- * Only run on a tree already known to be too deep, to name the node the diagnostic points at.
- */
-function deepestNode(source: ts.SourceFile): ts.Node | null {
-  const stack: Array<[ts.Node, number]> = [[source, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (depth > MAX_AST_DEPTH) return node;
-    forEachChild(node, (child) => {
-      stack.push([child, depth + 1]);
-    });
-  }
-  return null;
-}
-
 
 /**
  * For an import of names that the target only passes on (a barrel, a models index), record the modules that

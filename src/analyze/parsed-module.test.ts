@@ -1,7 +1,7 @@
 import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import { describe, expect, it } from 'vitest';
-import { ParsedModule, TreeCache, addressOf, lineOf, lineOfRef, nodeAt, parseSource, refOf, startOf, textOf, walkTree } from './parsed-module.js';
+import { MAX_AST_DEPTH, ParsedModule, TreeCache, addressOf, lineOf, lineOfRef, nodeAt, parseSource, refOf, startOf, textOf, walkTree } from './parsed-module.js';
 
 // Nodes that share a start and a kind (`a.b.c` and `a.b`), or an end and a kind (`a = b = c`, `x => y => z`),
 // zero-width nodes (array holes), a shebang and comments before nodes.
@@ -57,5 +57,49 @@ describe('NodeRef', () => {
     // Every node has an address of its own, and the root has one too.
     expect(addresses.size).toBe(nodes.length);
     expect(nodeAt(module, refOf(original))).toBe(reparsed);
+  });
+});
+
+describe('MAX_AST_DEPTH', () => {
+  /** The nestings that cost the parser the most stack per level of tree, as modules `levels` levels deep or so. */
+  const COSTLIEST: Record<string, (levels: number) => string> = {
+    'type arguments': (n) => `let x: ${'A<'.repeat(n)}number${'>'.repeat(n)};\n`,
+    calls: (n) => `x = ${'f('.repeat(n)}1${')'.repeat(n)};\n`,
+    'element access': (n) => `x = ${'a['.repeat(n)}1${']'.repeat(n)};\n`,
+    'new with arguments': (n) => `x = ${'new f('.repeat(n)}1${')'.repeat(n)};\n`,
+  };
+
+  /** The deepest module of a nesting that the walk still accepts (found with the stack to spare at the top). */
+  function deepestAccepted(nesting: (levels: number) => string): string {
+    let levels = MAX_AST_DEPTH;
+    while (walkTree(parseSource('/deep.ts', nesting(levels))) === null) levels -= 1;
+    expect(walkTree(parseSource('/deep.ts', nesting(levels + 1)))).toBeNull();
+    return nesting(levels);
+  }
+
+  /** Runs `fn` with about `fraction` of the thread's stack already in use. */
+  function withStackInUse<T>(fraction: number, fn: () => T): T {
+    let reached = 0;
+    const descend = (depth: number, target: number): T => {
+      reached = depth;
+      return depth >= target ? fn() : descend(depth + 1, target);
+    };
+    // Measured twice: the second time `descend` is optimised, as it will be when it burns the stack.
+    let capacity = 0;
+    for (let i = 0; i < 2; i++) {
+      try {
+        descend(0, Number.POSITIVE_INFINITY);
+      } catch {
+        capacity = Math.max(capacity, reached);
+      }
+    }
+    return descend(0, Math.floor(capacity * fraction));
+  }
+
+  it.each(Object.keys(COSTLIEST))('a module of %s as deep as accepted parses with 35 percent of the stack already in use', (name) => {
+    const text = deepestAccepted(COSTLIEST[name]!);
+    // The test runs in a child process (pool: forks): the main thread's stack, the size the CLI has.
+    const tree = withStackInUse(0.35, () => parseSource('/deep.ts', text));
+    expect(walkTree(tree)).not.toBeNull();
   });
 });

@@ -13,7 +13,7 @@ parentPort.on('message', async ({ id, dir }) => {
       id,
       ms: performance.now() - started,
       modules: analysis.modules.map((m) => m.path),
-      diagnostics: analysis.diagnostics.map((d) => ({ file: d.file, code: d.code })),
+      diagnostics: analysis.diagnostics.map((d) => ({ file: d.file, code: d.code, line: d.line, column: d.column })),
       routes: analysis.routes.length,
     });
   } catch (error) {
