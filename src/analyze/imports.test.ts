@@ -82,6 +82,35 @@ describe('import forms', () => {
     expect(analysis.project.tsconfig).toBe('tsconfig.json');
   });
 
+  it('keeps packages and built-ins external under a catch-all paths mapping, as TypeScript-Node-Starter has', async () => {
+    const dir = writeProject({
+      'package.json': JSON.stringify({ name: 'app', dependencies: { express: '4', lodash: '4' }, devDependencies: { '@scope/tool': '1' } }),
+      'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: '.', paths: { '*': ['node_modules/*', 'src/types/*'], '@app/*': ['src/*'] } } }),
+      'src/app.ts': [
+        APP,
+        "import path from 'path';",
+        "import map from 'lodash/map';",
+        "import tool from '@scope/tool';",
+        "import { Local } from 'local';",
+        // Installed as a dependency of a dependency: only the catch-all matches it, so it is looked up as a package.
+        "import { MongoClient } from 'mongodb';",
+        // The alias matches and no file answers: a project file gone missing.
+        "import gone from '@app/gone';",
+        'console.log(path, map, tool, gone, Local, MongoClient);',
+      ].join('\n'),
+      'src/types/local.ts': 'export class Local {}',
+      // Installed: the mapping finds the package's own files, which are still the package, not project files.
+      'node_modules/lodash/map.js': 'module.exports = () => [];',
+    });
+    const analysis = await analyze({ dir });
+    const app = analysis.modules.find((m) => m.path === 'src/app.ts')!;
+    expect(app.externals).toEqual(['@scope/tool', 'express', 'lodash', 'mongodb']);
+    expect(app.builtins).toEqual(['path']);
+    expect(analysis.imports.map((e) => `${e.from} -> ${e.to}`)).toEqual(['src/app.ts -> src/types/local.ts']);
+    expect(analysis.unresolvedImports.map((u) => `${u.specifier} ${u.reason}`)).toEqual(['@app/gone missing-file']);
+    expect(analysis.routes).toEqual([]);
+  });
+
   it('keeps non-literal and missing specifiers as warnings with file:line, and lists packages and built-ins', async () => {
     const analysis = await importsOf({
       'src/a.js': [

@@ -57,9 +57,13 @@ export class ModuleResolver {
     }
     for (const candidate of this.pathCandidates(bare)) {
       const found = this.tryPath(candidate);
-      if (found) return this.classify(found);
+      // A catch-all mapping (`"*": ["node_modules/*", …]`) leads into installed packages: packages, not project files.
+      if (found) return found.split(path.sep).includes('node_modules') ? this.external(bare) : this.classify(found);
     }
-    if (this.layout.paths.some((m) => matchPattern(m.pattern, bare) !== null)) return { kind: 'missing' };
+    // A specifier that an alias (`@app/*`) matches but no mapped file answers is a project file gone missing, unless
+    // it names a built-in or a package the project depends on: TypeScript and Node then look in node_modules, as they
+    // do for whatever only a catch-all `"*"` mapping matches (Microsoft's TypeScript-Node-Starter has one).
+    if (this.layout.paths.some((m) => m.pattern !== '*' && matchPattern(m.pattern, bare) !== null) && !this.isPackage(bare)) return { kind: 'missing' };
     if (this.layout.baseUrl) {
       const found = this.tryPath(path.resolve(this.layout.baseUrl, bare));
       if (found) return this.classify(found);
@@ -68,10 +72,15 @@ export class ModuleResolver {
   }
 
   private external(specifier: string): Resolution {
-    const parts = specifier.split('/');
-    const packageName = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+    const packageName = packageNameOf(specifier);
     if (BUILTINS.has(packageName)) return { kind: 'builtin', name: packageName };
     return { kind: 'external', packageName };
+  }
+
+  /** Whether a bare specifier names a built-in module or a package in package.json's dependencies. */
+  private isPackage(specifier: string): boolean {
+    const packageName = packageNameOf(specifier);
+    return BUILTINS.has(packageName) || Object.hasOwn(this.layout.dependencies, packageName);
   }
 
   private classify(file: string | null): Resolution {
@@ -185,4 +194,10 @@ function pickCondition(target: unknown): string | null {
     }
   }
   return null;
+}
+
+/** The package a bare specifier names: `lodash` for `lodash/fp`, `@scope/pkg` for `@scope/pkg/sub`. */
+function packageNameOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
