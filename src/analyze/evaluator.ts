@@ -34,7 +34,11 @@ export type Value =
   | { k: 'function'; id: string; module: ParsedModule; node: NodeRef<ts.FunctionLikeDeclaration>; name: string | null }
   | { k: 'class'; module: ParsedModule; node: NodeRef<ts.ClassLikeDeclaration>; name: string | null }
   | { k: 'instance'; of: Value & { k: 'class' } }
-  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: NodeRef<ts.FunctionLikeDeclaration> }
+  /**
+   * A function's parameter, or (`path`) a property of it: `opts.app`, or `app` in `({ app }) => …`. What it is
+   * comes from the function's call sites.
+   */
+  | { k: 'param'; fn: string; index: number; module: ParsedModule; fnNode: NodeRef<ts.FunctionLikeDeclaration>; path: readonly string[] }
   | { k: 'object'; module: ParsedModule; node: NodeRef<ts.ObjectLiteralExpression> }
   | { k: 'array'; module: ParsedModule; items: Array<NodeRef<ts.Expression>> }
   | { k: 'entity'; name: string; kind: EntityKind; module?: string }
@@ -104,6 +108,8 @@ const REPOSITORY_GETTERS = new Set(['getRepository', 'getMongoRepository', 'getT
  * the stack, so beyond this the value is `unknown`.
  */
 export const MAX_EVALUATION_DEPTH = 200;
+/** How many properties deep a parameter's value is followed (see the `param` value). */
+const MAX_PARAMETER_PATH = 2;
 /**
  * At most this many combinations of loop bindings (`xs.forEach((x) => ys.forEach((y) => app.get(…))))`): nested
  * loops multiply, and a few lines could otherwise ask for millions of routes. Outer loops past the limit stay
@@ -269,10 +275,12 @@ export class Evaluator {
 
   private elementsOf(value: Value, depth: number): Value[] | null {
     if (value.k === 'param' && depth < 4) {
-      // `controllers.forEach(…)` where `controllers` is a parameter: the arrays its callers pass.
+      // `controllers.forEach(…)` where `controllers` is a parameter (or `opts.controllers`): the arrays its callers pass.
       const out: Value[] = [];
       for (const argument of this.callSiteArguments(value.fnNode, value.module, value.index)) {
-        const elements = this.elementsOf(this.evaluateRef(argument.module, argument.node), depth + 1);
+        let passed = this.evaluateRef(argument.module, argument.node);
+        for (const key of value.path) passed = this.member(passed, key);
+        const elements = this.elementsOf(passed, depth + 1);
         if (elements) out.push(...elements);
       }
       return out.length > 0 ? out : null;
@@ -413,7 +421,9 @@ export class Evaluator {
       }
       if (node.operatorToken.kind === SyntaxKind.BarBarToken || node.operatorToken.kind === SyntaxKind.QuestionQuestionToken) {
         const left = this.evaluate(module, node.left);
-        return left.k === 'unknown' ? this.evaluate(module, node.right) : left;
+        // `options.guards ?? []`: a parameter's property is an option its callers may leave out, so the default is
+        // what is known of it.
+        return left.k === 'unknown' || (left.k === 'param' && left.path.length > 0) ? this.evaluate(module, node.right) : left;
       }
       return UNKNOWN;
     }
@@ -495,12 +505,18 @@ export class Evaluator {
         for (const key of chain) value = this.member(value, key);
         return value;
       }
+      if (isParameter(current) && isFunctionLike(current.parent)) {
+        // `({ app }) => …`: the property of whatever the parameter is bound to, or of the parameter itself.
+        let value = this.bindings?.get(declarationKey(module, current)) ?? this.parameterValue(module, current.parent, current);
+        for (const key of chain) value = this.member(value, key);
+        return value;
+      }
       return UNKNOWN;
     }
     if (isParameter(declaration)) {
       const fn = declaration.parent;
       if (!isFunctionLike(fn) || !isIdentifier(declaration.name)) return UNKNOWN;
-      return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(declaration), module, fnNode: refOf(fn) };
+      return this.parameterValue(module, fn, declaration);
     }
     if (isFunctionDeclaration(declaration)) return this.functionValue(module, declaration, declaration.name?.text ?? name);
     if (isClassDeclaration(declaration)) return this.classValue(module, declaration);
@@ -684,9 +700,16 @@ export class Evaluator {
     return UNKNOWN;
   }
 
+  private parameterValue(module: ParsedModule, fn: ts.SignatureDeclaration, parameter: ts.ParameterDeclaration): Value & { k: 'param' } {
+    return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(parameter), module, fnNode: refOf(fn as ts.FunctionLikeDeclaration), path: [] };
+  }
+
   /** Property `name` of a value. */
   member(object: Value, name: string): Value {
     switch (object.k) {
+      case 'param':
+        // `opts.app`, `deps.routers.api`: deeper than that, a parameter's properties carry no router.
+        return object.path.length < MAX_PARAMETER_PATH ? { ...object, path: [...object.path, name] } : UNKNOWN;
       case 'module':
         return this.exportOf(object.file, name);
       case 'object':

@@ -82,6 +82,19 @@ describe('route table', () => {
     ]);
   });
 
+  it('follows the app handed over inside an object: { app }, { app: server }, destructured or read as opts.app', async () => {
+    // The loader chain of santiq/bulletproof-nodejs: app.ts → loaders({ expressApp }) → expressLoader({ app }).
+    const { table } = await routesOf({
+      'src/app.ts': "import express from 'express';\nasync function start() {\n  const app = express();\n  await require('./loaders').default({ expressApp: app });\n  app.listen(3000);\n}\nstart();",
+      'src/loaders/index.ts': "import expressLoader from './express';\nimport extras from './extras';\nexport default async ({ expressApp }) => {\n  await expressLoader({ app: expressApp });\n  extras({ app: expressApp, prefix: '/x' });\n};",
+      'src/loaders/express.ts': "import routes from '../api';\nexport default ({ app }) => {\n  app.get('/status', (req, res) => res.end());\n  app.use('/api', routes());\n};",
+      'src/loaders/extras.ts': "export default (opts) => {\n  opts.app.get('/extra', (req, res) => res.end());\n};",
+      'src/api/index.ts': "import { Router } from 'express';\nimport user from './user';\nexport default () => {\n  const app = Router();\n  user({ router: app });\n  return app;\n};",
+      'src/api/user.ts': "import { Router } from 'express';\nconst route = Router();\nexport default ({ router }) => {\n  router.use('/users', route);\n  route.get('/me', (req, res) => res.json({}));\n};",
+    });
+    expect(table).toEqual(['GET /api/users/me', 'GET /extra', 'GET /status']);
+  });
+
   it('resolves constant prefixes and reports prefixes it cannot know', async () => {
     const { analysis, table } = await routesOf({
       'src/app.ts': [

@@ -2,13 +2,14 @@ import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
 import type { Route } from '../model/analysis.js';
 import type { BindingSite, PartitionRoutes, PlainRouter, ResolvedArg, ResolvedEvent } from './route-table.js';
-import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround } from './evaluator.js';
+import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround, propertyNameText } from './evaluator.js';
 import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpression, isCallExpression,
-  isFunctionExpression, isIdentifier, isImportClause, isImportSpecifier, isNamespaceImport, isOmittedExpression,
-  isPropertyAccessExpression, isRegularExpressionLiteral, isSpreadElement, isTemplateExpression, SyntaxKind } = typescript;
+  isFunctionExpression, isIdentifier, isImportClause, isImportSpecifier, isNamespaceImport, isObjectLiteralExpression,
+  isOmittedExpression, isPropertyAccessExpression, isPropertyAssignment, isRegularExpressionLiteral,
+  isShorthandPropertyAssignment, isSpreadElement, isTemplateExpression, SyntaxKind } = typescript;
 
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
 const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
@@ -120,13 +121,27 @@ export class RouteReader {
   private readCallArguments(module: ParsedModule, call: ts.CallExpression, fileIndex: number): void {
     const { evaluator } = this;
     const callee = call.expression;
-    const args = call.arguments.map((a) => (isIdentifier(a) || isPropertyAccessExpression(a) || isCallExpression(a) ? evaluator.evaluate(module, a) : null));
-    if (args.some((a) => a?.k === 'router' || a?.k === 'param')) {
+    // What each argument passes, by the parameter (or parameter property) it lands in: `setup(app)` binds
+    // parameter 0, `setup({ app })` and `setup({ app: server })` its property `app`.
+    const passed: Array<{ suffix: string; value: Value }> = [];
+    call.arguments.forEach((a, index) => {
+      if (isIdentifier(a) || isPropertyAccessExpression(a) || isCallExpression(a)) {
+        passed.push({ suffix: `${index}`, value: evaluator.evaluate(module, a) });
+      } else if (isObjectLiteralExpression(a)) {
+        for (const property of a.properties) {
+          const name = property.name && (isShorthandPropertyAssignment(property) || isPropertyAssignment(property)) ? propertyNameText(property.name) : null;
+          if (name === null) continue;
+          const value = isShorthandPropertyAssignment(property) ? evaluator.evaluate(module, property.name) : evaluator.evaluate(module, (property as ts.PropertyAssignment).initializer);
+          passed.push({ suffix: `${index}.${name}`, value });
+        }
+      }
+    });
+    if (passed.some(({ value }) => value.k === 'router' || value.k === 'param')) {
       const fn = evaluator.evaluate(module, callee);
       if (fn.k === 'function') {
-        args.forEach((arg, index) => {
-          if (arg?.k !== 'router' && arg?.k !== 'param') return;
-          const key = `${fn.id}#${index}`;
+        for (const { suffix, value: arg } of passed) {
+          if (arg.k !== 'router' && arg.k !== 'param') continue;
+          const key = `${fn.id}#${suffix}`;
           const set = this.bindings.get(key) ?? new Set();
           set.add(arg.k === 'router' ? arg.id : `param:${paramKey(arg)}`);
           if (arg.k === 'router') this.routers.set(arg.id, arg);
@@ -135,7 +150,7 @@ export class RouteReader {
           if ((this.bindingSites.get(key)?.fileIndex ?? -1) <= fileIndex) {
             this.bindingSites.set(key, { file: module.path, start: startOf(module, call), fileIndex });
           }
-        });
+        }
       }
     }
     // The call index (Evaluator.callSiteArguments) evaluates every callee and may evaluate any argument.
@@ -333,7 +348,7 @@ function factoryOrigin(module: ParsedModule, ref: NodeRef<ts.Expression>, evalua
 }
 
 function paramKey(value: Value & { k: 'param' }): string {
-  return `${value.fn}#${value.index}`;
+  return [`${value.fn}#${value.index}`, ...value.path].join('.');
 }
 
 interface ArgRef {
