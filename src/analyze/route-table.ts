@@ -71,6 +71,8 @@ export interface PartitionRoutes {
   bindingSites: Array<[string, BindingSite]>;
   /** Modules that start a router listening. */
   listenModules: string[];
+  /** Controllers whose routes a decorator library declares (see RouteReader.readClassDecorator): not read. */
+  decoratorControllers: UnresolvedRoute[];
 }
 
 export interface RouteTable {
@@ -107,7 +109,7 @@ export function buildRouteTable(parts: PartitionRoutes[], entryFile: string | nu
     for (const file of part.listenModules) listenModules.add(file);
   }
 
-  const unresolved: UnresolvedRoute[] = [];
+  const unresolved: UnresolvedRoute[] = parts.flatMap((part) => part.decoratorControllers);
   // Registrations on function parameters land on every router the parameter is bound to.
   for (const part of parts) {
     for (const { paramKey: key, event } of part.pending) {

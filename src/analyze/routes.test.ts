@@ -95,6 +95,19 @@ describe('route table', () => {
     expect(table).toEqual(['GET /api/users/me', 'GET /extra', 'GET /status']);
   });
 
+  it('lists controllers whose routes a decorator library declares (routing-controllers, tsoa …) instead of staying silent', async () => {
+    const { analysis, table } = await routesOf({
+      'src/app.ts': "import express from 'express';\nimport { useExpressServer } from 'routing-controllers';\nimport { UserController } from './users';\nconst app = express();\napp.get('/health', (req, res) => res.end());\nuseExpressServer(app, { controllers: [UserController] });\nexport default app;",
+      'src/users.ts': "import { JsonController, Get, Param } from 'routing-controllers';\n\n@JsonController('/users')\nexport class UserController {\n  @Get('/:id')\n  one(@Param('id') id: string) { return { id }; }\n}",
+      // A class decorator from elsewhere (an ORM entity) is not a controller.
+      'src/user.entity.ts': "import { Entity } from 'typeorm';\n@Entity('users')\nexport class User {}",
+    });
+    expect(table).toEqual(['GET /health']);
+    expect(analysis.unresolvedRoutes).toEqual([
+      { file: 'src/users.ts', line: 3, reason: 'controller `UserController` declares its routes with routing-controllers decorators, which are not read' },
+    ]);
+  });
+
   it('resolves constant prefixes and reports prefixes it cannot know', async () => {
     const { analysis, table } = await routesOf({
       'src/app.ts': [

@@ -1,17 +1,26 @@
 import type { ts } from 'ts-morph';
 import { typescript } from './typescript.js';
-import type { Route } from '../model/analysis.js';
+import type { Route, UnresolvedRoute } from '../model/analysis.js';
 import type { BindingSite, PartitionRoutes, PlainRouter, ResolvedArg, ResolvedEvent } from './route-table.js';
 import { type Bindings, type Evaluator, type Loop, type Value, declarationKey, loopsAround, propertyNameText } from './evaluator.js';
 import { type NodeRef, type ParsedModule, lineOf, lineOfRef, literalText, nodeAt, refOf, startOf, textOf } from './parsed-module.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
 const { forEachChild, isArrayLiteralExpression, isArrowFunction, isBinaryExpression, isCallExpression,
-  isFunctionExpression, isIdentifier, isImportClause, isImportSpecifier, isNamespaceImport, isObjectLiteralExpression,
+  isClassDeclaration, isDecorator, isFunctionExpression, isIdentifier, isImportClause, isImportSpecifier, isNamespaceImport, isObjectLiteralExpression,
   isOmittedExpression, isPropertyAccessExpression, isPropertyAssignment, isRegularExpressionLiteral,
   isShorthandPropertyAssignment, isSpreadElement, isTemplateExpression, SyntaxKind } = typescript;
 
 const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'options', 'head', 'all']);
+/** Class decorators that make a class a controller whose routes its methods' decorators declare, by package. */
+const CONTROLLER_DECORATORS: Record<string, ReadonlySet<string>> = {
+  'routing-controllers': new Set(['JsonController', 'Controller']),
+  'inversify-express-utils': new Set(['controller']),
+  tsoa: new Set(['Route']),
+  '@decorators/express': new Set(['Controller']),
+  '@tsed/common': new Set(['Controller']),
+  '@tsed/di': new Set(['Controller']),
+};
 const ROUTER_CALLS = new Set([...HTTP_METHODS, 'use', 'param']);
 type RouterValue = Value & { k: 'router' };
 
@@ -63,6 +72,7 @@ export class RouteReader {
   private readonly bindings = new Map<string, Set<string>>();
   private readonly bindingSites = new Map<string, BindingSite>();
   private readonly listenModules = new Set<string>();
+  private readonly decoratorControllers: UnresolvedRoute[] = [];
   private readonly registrations: Array<{ module: ParsedModule; fileIndex: number; registrations: Registration[] }> = [];
   // Read from registrations' arguments while their trees are at hand (by declarationKey): middlewareName of calls
   // and functions, the elements of arrays and what spreads spread.
@@ -92,6 +102,7 @@ export class RouteReader {
     const registrations: Registration[] = [];
     for (const call of calls) {
       if (!isCallExpression(call)) continue;
+      if (isDecorator(call.parent) && isClassDeclaration(call.parent.parent)) this.readClassDecorator(module, call, call.parent.parent);
       const callee = call.expression;
       if (isPropertyAccessExpression(callee)) {
         const method = callee.name.text;
@@ -100,6 +111,21 @@ export class RouteReader {
       if (call.arguments.length > 0) this.readCallArguments(module, call, fileIndex);
     }
     if (registrations.length > 0) this.registrations.push({ module, fileIndex, registrations });
+  }
+
+  /**
+   * `@JsonController('/users') class UserController { @Get('/:id') … }`: routes declared by a decorator library
+   * (routing-controllers, tsoa, inversify-express-utils …), which are not read. Listed, so that a program whose
+   * routes are all declared that way does not come out with an empty route table and no word why.
+   */
+  private readClassDecorator(module: ParsedModule, call: ts.CallExpression, cls: ts.ClassDeclaration): void {
+    const decorator = this.evaluator.evaluate(module, call.expression);
+    if (decorator.k !== 'external' || decorator.path.length !== 1 || !CONTROLLER_DECORATORS[decorator.pkg]?.has(decorator.path[0]!)) return;
+    this.decoratorControllers.push({
+      file: module.path,
+      line: lineOf(module, call),
+      reason: `controller \`${cls.name?.text ?? '(anonymous)'}\` declares its routes with ${decorator.pkg} decorators, which are not read`,
+    });
   }
 
   /** A registration (`x.get(…)`, `x.use(…)`, `x.listen(…)`) as plain data, with what reading it later needs cached. */
@@ -275,6 +301,7 @@ export class RouteReader {
       bindings: [...this.bindings].map(([key, targets]) => [key, [...targets]]),
       bindingSites: [...this.bindingSites],
       listenModules: [...this.listenModules],
+      decoratorControllers: this.decoratorControllers,
     };
   }
 }
