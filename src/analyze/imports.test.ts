@@ -111,6 +111,24 @@ describe('import forms', () => {
     expect(analysis.routes).toEqual([]);
   });
 
+  it('tells an import that differs from its file only in letter case from a missing one', async () => {
+    const dir = writeProject({
+      'package.json': EXPRESS_PACKAGE,
+      'tsconfig.json': JSON.stringify({ compilerOptions: { baseUrl: 'src', paths: { '@exceptions/*': ['exceptions/*'] } } }),
+      'src/app.ts': `${APP}import { HttpException } from '@exceptions/httpException';\nimport { helper } from './Utils';\nimport { gone } from './gone';\nconsole.log(HttpException, helper, gone);`,
+      'src/exceptions/HttpException.ts': 'export class HttpException extends Error {}',
+      'src/utils/index.ts': 'export const helper = 1;',
+    });
+    const analysis = await analyze({ dir });
+    // Found on macOS and Windows, not on Linux (where the services run): not an edge, and said so.
+    expect(analysis.imports).toEqual([]);
+    expect(analysis.unresolvedImports).toEqual([
+      { file: 'src/app.ts', line: 3, column: 1, specifier: '@exceptions/httpException', reason: 'case-mismatch', existing: 'src/exceptions/HttpException.ts' },
+      { file: 'src/app.ts', line: 4, column: 1, specifier: './Utils', reason: 'case-mismatch', existing: 'src/utils/index.ts' },
+      { file: 'src/app.ts', line: 5, column: 1, specifier: './gone', reason: 'missing-file' },
+    ]);
+  });
+
   it('keeps non-literal and missing specifiers as warnings with file:line, and lists packages and built-ins', async () => {
     const analysis = await importsOf({
       'src/a.js': [

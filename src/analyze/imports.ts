@@ -228,7 +228,11 @@ function resolveImports(
         typeOnly: entry.declaredTypeOnly || !usedAsValue,
       });
     } else if (resolved.kind === 'missing') {
-      unresolved.push({ file: module.path, line, column, specifier, reason: 'missing-file' });
+      unresolved.push(
+        resolved.differsInCase
+          ? { file: module.path, line, column, specifier, reason: 'case-mismatch', existing: toRepoPath(root, resolved.differsInCase) }
+          : { file: module.path, line, column, specifier, reason: 'missing-file' },
+      );
     }
   }
   return { edges, unresolved, externals, builtins, format: declared.esm || !uses.cjs ? 'esm' : 'cjs' };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
+import { compareStrings } from '../util/compare.js';
 import type { ProjectLayout } from './project.js';
 
 export type Resolution =
@@ -9,7 +10,8 @@ export type Resolution =
   | { kind: 'builtin'; name: string }
   /** A file that exists but is not a source module (JSON, CSS…): not part of the module graph. */
   | { kind: 'asset'; file: string }
-  | { kind: 'missing' };
+  /** `differsInCase`: a file the specifier names but for letter case (found on macOS and Windows, not on Linux). */
+  | { kind: 'missing'; differsInCase?: string };
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]!]));
 const TRY_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
@@ -29,6 +31,8 @@ export class ModuleResolver {
   private readonly sources: Set<string>;
   private readonly statCache = new Map<string, 'file' | 'dir' | null>();
   private readonly resultCache = new Map<string, Resolution>();
+  /** Folder -> its entries, sorted; read only to tell a missing file from one that differs in case. */
+  private readonly folderEntries = new Map<string, string[]>();
 
   constructor(private readonly layout: ProjectLayout) {
     this.sources = new Set(layout.files);
@@ -48,25 +52,31 @@ export class ModuleResolver {
     const bare = specifier.split('?')[0]!;
     if (bare.startsWith('node:')) return { kind: 'builtin', name: bare.slice(5) };
     if (bare.startsWith('.') || bare.startsWith('/')) {
-      return this.classify(this.tryPath(path.resolve(path.dirname(fromFile), bare)));
+      const candidate = path.resolve(path.dirname(fromFile), bare);
+      return this.classify(this.tryPath(candidate)) ?? this.missing([candidate]);
     }
     if (bare.startsWith('#')) {
       const target = this.packageImport(bare);
-      if (target) return target.startsWith('.') ? this.classify(this.tryPath(path.resolve(this.layout.root, target))) : this.external(target);
+      if (target && !target.startsWith('.')) return this.external(target);
+      if (target) {
+        const candidate = path.resolve(this.layout.root, target);
+        return this.classify(this.tryPath(candidate)) ?? this.missing([candidate]);
+      }
       return { kind: 'missing' };
     }
-    for (const candidate of this.pathCandidates(bare)) {
+    const candidates = this.pathCandidates(bare);
+    for (const candidate of candidates) {
       const found = this.tryPath(candidate);
       // A catch-all mapping (`"*": ["node_modules/*", …]`) leads into installed packages: packages, not project files.
-      if (found) return found.split(path.sep).includes('node_modules') ? this.external(bare) : this.classify(found);
+      if (found) return found.split(path.sep).includes('node_modules') ? this.external(bare) : this.classify(found)!;
     }
     // A specifier that an alias (`@app/*`) matches but no mapped file answers is a project file gone missing, unless
     // it names a built-in or a package the project depends on: TypeScript and Node then look in node_modules, as they
     // do for whatever only a catch-all `"*"` mapping matches (Microsoft's TypeScript-Node-Starter has one).
-    if (this.layout.paths.some((m) => m.pattern !== '*' && matchPattern(m.pattern, bare) !== null) && !this.isPackage(bare)) return { kind: 'missing' };
+    if (this.layout.paths.some((m) => m.pattern !== '*' && matchPattern(m.pattern, bare) !== null) && !this.isPackage(bare)) return this.missing(candidates);
     if (this.layout.baseUrl) {
       const found = this.tryPath(path.resolve(this.layout.baseUrl, bare));
-      if (found) return this.classify(found);
+      if (found) return this.classify(found)!;
     }
     return this.external(bare);
   }
@@ -83,9 +93,40 @@ export class ModuleResolver {
     return BUILTINS.has(packageName) || Object.hasOwn(this.layout.dependencies, packageName);
   }
 
-  private classify(file: string | null): Resolution {
-    if (!file) return { kind: 'missing' };
+  private classify(file: string | null): Resolution | null {
+    if (!file) return null;
     return this.sources.has(file) ? { kind: 'internal', file } : { kind: 'asset', file };
+  }
+
+  /** Nothing answers `candidates`; a file one of them names but for the letter case of its last part is told. */
+  private missing(candidates: readonly string[]): Resolution {
+    for (const candidate of candidates) {
+      const found = this.caseVariant(candidate);
+      if (found) return { kind: 'missing', differsInCase: found };
+    }
+    return { kind: 'missing' };
+  }
+
+  private caseVariant(candidate: string): string | null {
+    const folder = path.dirname(candidate);
+    const name = path.basename(candidate);
+    const wanted = name.toLowerCase();
+    let entries = this.folderEntries.get(folder);
+    if (entries === undefined) {
+      try {
+        entries = fs.readdirSync(folder).sort(compareStrings);
+      } catch {
+        entries = [];
+      }
+      this.folderEntries.set(folder, entries);
+    }
+    for (const entry of entries) {
+      const lower = entry.toLowerCase();
+      if (entry.startsWith(name) || !(lower === wanted || lower.startsWith(`${wanted}.`))) continue;
+      const found = this.tryPath(path.join(folder, entry.slice(0, name.length)));
+      if (found) return found;
+    }
+    return null;
   }
 
   private pathCandidates(specifier: string): string[] {

@@ -64,7 +64,9 @@ export const UnresolvedImportSchema = z.object({
   line: z.number().int(),
   column: z.number().int(),
   specifier: z.string(),
-  reason: z.enum(['non-literal', 'missing-file']),
+  /** `case-mismatch`: no file has that name, but `existing` has it in other letter case (fine on macOS, not Linux). */
+  reason: z.enum(['non-literal', 'missing-file', 'case-mismatch']),
+  existing: repoPath.optional(),
 });
 
 export const MountStepSchema = z.object({

@@ -35,7 +35,7 @@ export function formatAnalysisSummary(analysis: Analysis, color: ChalkInstance):
   }
   const problems = [
     ...analysis.unresolvedRoutes.map((u) => `${u.file}:${u.line} route: ${u.reason}`),
-    ...analysis.unresolvedImports.map((u) => `${u.file}:${u.line} import ${u.specifier}: ${u.reason}`),
+    ...analysis.unresolvedImports.map((u) => `${u.file}:${u.line} import ${u.specifier}: ${u.existing ? `${u.reason} (the file is ${u.existing})` : u.reason}`),
     ...analysis.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`),
   ];
   if (problems.length > 0) {
