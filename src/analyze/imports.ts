@@ -6,8 +6,8 @@ import { type ParsedModule, type TreeWalk, VALUE_POSITION, literalText, position
 import type { ModuleResolver } from './resolver.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
-const { canHaveModifiers, getModifiers, isBinaryExpression, isCallExpression, isExportAssignment, isExportDeclaration,
-  isExportSpecifier, isExpressionStatement, isExternalModuleReference, isIdentifier, isImportDeclaration,
+const { canHaveModifiers, getModifiers, isBinaryExpression, isExportAssignment, isExportDeclaration,
+  isExternalModuleReference, isIdentifier, isImportDeclaration,
   isImportEqualsDeclaration, isNamedExports, isNamedImports, isNamespaceExport, isNamespaceImport,
   isObjectBindingPattern, isPropertyAccessExpression, isVariableDeclaration, SyntaxKind } = typescript;
 

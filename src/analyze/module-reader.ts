@@ -9,13 +9,13 @@ import { Evaluator, type ModuleLookup, type SharedCallIndex, type Value, declara
 import { type EntityAccess, type EntityDefinition, type EnvAccess, extractFacts } from './facts.js';
 import { extractImports } from './imports.js';
 import { MAX_SOURCE_BYTES, type ProjectLayout } from './project.js';
-import { INSIDE_FUNCTION, MAX_AST_DEPTH, ParsedModule, packCallSites, type ScopeDeclarations, TreeCache, type TreeWalk, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, refOf, walkTree } from './parsed-module.js';
+import { INSIDE_FUNCTION, MAX_AST_DEPTH, ParsedModule, packCallSites, type ScopeDeclarations, TreeCache, type TreeWalk, hasModifier, isFunctionLike, lineOf, lineOfRef, nodeAt, parseSource, walkTree } from './parsed-module.js';
 import { ModuleResolver } from './resolver.js';
 import type { PartitionRoutes } from './route-table.js';
 import { RouteReader } from './routes.js';
 
 // Bound once instead of read from `ts` at every use (see the note on `ts` in parsed-module.ts).
-const { flattenDiagnosticMessageText, forEachChild, isIdentifier, isInterfaceDeclaration,
+const { flattenDiagnosticMessageText, isIdentifier, isInterfaceDeclaration,
   isStringLiteral, isTypeAliasDeclaration, SyntaxKind } = typescript;
 
 /** What reading one module gives, as plain data. */

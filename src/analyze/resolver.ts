@@ -52,23 +52,18 @@ export class ModuleResolver {
     const bare = specifier.split('?')[0]!;
     if (bare.startsWith('node:')) return { kind: 'builtin', name: bare.slice(5) };
     if (bare.startsWith('.') || bare.startsWith('/')) {
-      const candidate = path.resolve(path.dirname(fromFile), bare);
-      return this.classify(this.tryPath(candidate)) ?? this.missing([candidate]);
+      return this.fileAt(path.resolve(path.dirname(fromFile), bare));
     }
     if (bare.startsWith('#')) {
       const target = this.packageImport(bare);
-      if (target && !target.startsWith('.')) return this.external(target);
-      if (target) {
-        const candidate = path.resolve(this.layout.root, target);
-        return this.classify(this.tryPath(candidate)) ?? this.missing([candidate]);
-      }
+      if (target) return target.startsWith('.') ? this.fileAt(path.resolve(this.layout.root, target)) : this.external(target);
       return { kind: 'missing' };
     }
     const candidates = this.pathCandidates(bare);
     for (const candidate of candidates) {
       const found = this.tryPath(candidate);
       // A catch-all mapping (`"*": ["node_modules/*", …]`) leads into installed packages: packages, not project files.
-      if (found) return found.split(path.sep).includes('node_modules') ? this.external(bare) : this.classify(found)!;
+      if (found) return found.split(path.sep).includes('node_modules') ? this.external(bare) : this.classify(found);
     }
     // A specifier that an alias (`@app/*`) matches but no mapped file answers is a project file gone missing, unless
     // it names a built-in or a package the project depends on: TypeScript and Node then look in node_modules, as they
@@ -76,7 +71,7 @@ export class ModuleResolver {
     if (this.layout.paths.some((m) => m.pattern !== '*' && matchPattern(m.pattern, bare) !== null) && !this.isPackage(bare)) return this.missing(candidates);
     if (this.layout.baseUrl) {
       const found = this.tryPath(path.resolve(this.layout.baseUrl, bare));
-      if (found) return this.classify(found)!;
+      if (found) return this.classify(found);
     }
     return this.external(bare);
   }
@@ -93,8 +88,13 @@ export class ModuleResolver {
     return BUILTINS.has(packageName) || Object.hasOwn(this.layout.dependencies, packageName);
   }
 
-  private classify(file: string | null): Resolution | null {
-    if (!file) return null;
+  /** The file `candidate` names (see tryPath), or missing. */
+  private fileAt(candidate: string): Resolution {
+    const found = this.tryPath(candidate);
+    return found ? this.classify(found) : this.missing([candidate]);
+  }
+
+  private classify(file: string): Resolution {
     return this.sources.has(file) ? { kind: 'internal', file } : { kind: 'asset', file };
   }
 
