@@ -88,6 +88,7 @@ describe.each(['shop-ts', 'blog-cjs'])('decompose scaffold on fixtures/%s', (fix
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status, name).toBe(200);
+      expect(((await ready.json()) as { service: string }).service, `the service on ${name}'s port`).toBe(name);
     }
     await waitForHttp(`http://127.0.0.1:${gatewayPort}/gateway/healthz`);
 

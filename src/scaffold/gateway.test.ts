@@ -12,6 +12,7 @@ import type { FileChange } from '../model/file-change.js';
 import { DEFAULT_SETTINGS, type Plan } from '../model/plan.js';
 import { testPlan } from '../test-support/plans.js';
 import { buildPlan } from '../plan/build-plan.js';
+import { freePort } from '../test-support/processes.js';
 import { fixturePath } from '../test-support/temp-project.js';
 import { UserError } from '../util/errors.js';
 import { isGenerated } from './render-templates.js';
@@ -74,14 +75,6 @@ function tempDir(prefix: string): string {
 afterAll(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Answer {
   status: number;

@@ -1,6 +1,46 @@
+import fs from 'node:fs';
+import net from 'node:net';
 import { type ResultPromise, execa } from 'execa';
 
-export { freePort } from '../util/free-port.js';
+const BLOCK_SIZE = 400;
+const BLOCKS = 16;
+let handedOut = 0;
+
+/** The lowest port the kernel hands out for `listen(0)` and outgoing connections (32768 unless configured). */
+function ephemeralStart(): number {
+  try {
+    const start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(start) && start > BLOCK_SIZE * BLOCKS + 1024 ? start : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A loopback port for a server a test starts. Test files run side by side, and a port is free only until the child
+ * binds it, so asking the kernel (`listen(0)`) lets two files, or a test and the `verify` it runs, pick the same
+ * port: CI once saw a service's probe answered by another file's service. Each vitest worker takes ports from its
+ * own block below the kernel's ephemeral range, and never hands out one twice.
+ */
+export async function freePort(): Promise<number> {
+  const pool = (Number(process.env.VITEST_POOL_ID ?? 0) || process.pid) % BLOCKS;
+  const blockStart = ephemeralStart() - BLOCK_SIZE * (pool + 1);
+  while (handedOut < BLOCK_SIZE) {
+    const port = blockStart + handedOut;
+    handedOut += 1;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`test worker ${pool}: all ${BLOCK_SIZE} ports from ${blockStart} handed out or taken`);
+}
 
 /** Polls a URL until it answers (any HTTP status), or fails after `timeoutMs`. */
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {

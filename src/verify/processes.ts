@@ -131,7 +131,14 @@ export function isListening(port: number): Promise<boolean> {
  * Polls `url` until it answers with a status `accept` takes (default: any), the process exits, or the time is up.
  * Returns null when ready, else the reason.
  */
-export async function waitForHttp(url: string, options: { timeoutMs: number; process?: Supervised; accept?: (status: number) => boolean }): Promise<string | null> {
+/**
+ * Polls `url` until `accept` takes its answer (it returns why not, or null; without it any answer will do). Gives up
+ * with the reason when the process exits first or the time runs out.
+ */
+export async function waitForHttp(
+  url: string,
+  options: { timeoutMs: number; process?: Supervised; accept?: (status: number, body: string) => string | null },
+): Promise<string | null> {
   const deadline = Date.now() + options.timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -141,15 +148,21 @@ export async function waitForHttp(url: string, options: { timeoutMs: number; pro
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (!options.accept || options.accept(res.status)) return null;
-      last = `answered ${res.status}`;
+      const body = await res.text();
+      const refused = options.accept ? options.accept(res.status, body) : null;
+      if (refused === null) return null;
+      last = refused;
     } catch (error) {
       last = (error as Error).message;
     }
     await new Promise((r) => setTimeout(r, 150));
   }
   return `not ready after ${Math.round(options.timeoutMs / 1000)} s (${last})`;
+}
+
+/** For `waitForHttp`: only a 200 will do. */
+export function status200(status: number): string | null {
+  return status === 200 ? null : `answered ${status}`;
 }
 
 /** The last `lines` lines of a log file (for messages). */

@@ -10,10 +10,11 @@ import { testPlan } from '../test-support/plans.js';
 import { renderGateway } from '../scaffold/gateway.js';
 import type { UserError } from '../util/errors.js';
 import { startObserver } from './observer.js';
-import { Supervisor, freePorts, isListening, waitForHttp } from './processes.js';
+import { freePort } from '../test-support/processes.js';
+import { Supervisor, isListening, status200, waitForHttp } from './processes.js';
 import { routeResults } from './report.js';
 import { parseCacheMetrics, readRequestLog, routeMatcher } from './routes.js';
-import { findOnPath, localNginxConfig } from './system.js';
+import { findOnPath, localNginxConfig, readyAs } from './system.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -87,8 +88,8 @@ describe('Supervisor', () => {
 describe('the local nginx gateway', () => {
   it.runIf(findOnPath('nginx') !== null)('points the generated nginx.local.conf at this run\'s ports, several replicas per upstream, and nginx accepts it', async () => {
     const generated = renderGateway(DEMO).find((f) => f.path === 'gateway/nginx.local.conf')!.content;
-    const [gatewayPort, a, b, c] = await freePorts(4);
-    const config = localNginxConfig(generated, gatewayPort!, { catalog: [a!, b!], orders: [c!] });
+    const [gatewayPort, a, b, c] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const config = localNginxConfig(generated, gatewayPort, { catalog: [a, b], orders: [c] });
     expect(config).toContain(`listen "127.0.0.1:${gatewayPort}";`);
     expect(config).toMatch(new RegExp(`upstream "catalog" \\{\\n\\s+server "127\\.0\\.0\\.1:${a}"[^;]*;\\n\\s+server "127\\.0\\.0\\.1:${b}"[^;]*;\\n\\s+keepalive 16;\\n\\s+\\}`));
     expect(config).not.toContain('127.0.0.1:4001');
@@ -100,7 +101,7 @@ describe('the local nginx gateway', () => {
     // The same check rejects a broken file: a config without the upstream is refused before nginx starts.
     let details: string[] = [];
     try {
-      localNginxConfig(generated.replace(/upstream "orders"/, 'upstream "other"'), gatewayPort!, { catalog: [a!], orders: [c!] });
+      localNginxConfig(generated.replace(/upstream "orders"/, 'upstream "other"'), gatewayPort, { catalog: [a], orders: [c] });
     } catch (error) {
       details = (error as UserError).details;
     }
@@ -111,14 +112,14 @@ describe('the local nginx gateway', () => {
     const generated = renderGateway(DEMO).find((f) => f.path === 'gateway/nginx.local.conf')!.content;
     const alive = http.createServer((req, res) => res.end(JSON.stringify({ served: 'replica-2', url: req.url })));
     await new Promise<void>((r) => alive.listen(0, '127.0.0.1', r));
-    const [gatewayPort, dead] = await freePorts(2);
+    const [gatewayPort, dead] = [await freePort(), await freePort()];
     const livePort = (alive.address() as AddressInfo).port;
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, 'nginx.conf'), localNginxConfig(generated, gatewayPort!, { catalog: [dead!, livePort], orders: [livePort] }));
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), localNginxConfig(generated, gatewayPort, { catalog: [dead, livePort], orders: [livePort] }));
     const supervisor = new Supervisor();
     try {
       const nginx = supervisor.start({ name: 'gateway', command: 'nginx', args: ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], cwd: dir, env: process.env, logFile: path.join(dir, 'gateway.log') });
-      expect(await waitForHttp(`http://127.0.0.1:${gatewayPort}/gateway/healthz`, { timeoutMs: 10_000, process: nginx, accept: (s) => s === 200 })).toBeNull();
+      expect(await waitForHttp(`http://127.0.0.1:${gatewayPort}/gateway/healthz`, { timeoutMs: 10_000, process: nginx, accept: status200 })).toBeNull();
       for (let i = 0; i < 4; i += 1) {
         const res = await fetch(`http://127.0.0.1:${gatewayPort}/api/products/${i}`);
         expect(await res.json()).toEqual({ served: 'replica-2', url: `/api/products/${i}` });
@@ -127,7 +128,27 @@ describe('the local nginx gateway', () => {
       await supervisor.stopAll();
       await new Promise<void>((r) => alive.close(() => r()));
     }
-    expect(await isListening(gatewayPort!)).toBe(false);
+    expect(await isListening(gatewayPort)).toBe(false);
+  });
+});
+
+describe('readiness', () => {
+  it('does not take another program on the service\'s port for the service: the answer must name it', async () => {
+    const impostor = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'ready', service: 'catalog', redis: 'none' }));
+    });
+    await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
+    const port = (impostor.address() as AddressInfo).port;
+    try {
+      const accept = (status: number, body: string) => readyAs('orders', port, status, body);
+      expect(await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 600, accept })).toBe(`not ready after 1 s (port ${port} answers as service catalog: another program took it)`);
+      expect(await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 600, accept: (status, body) => readyAs('catalog', port, status, body) })).toBeNull();
+    } finally {
+      await new Promise<void>((r) => impostor.close(() => r()));
+    }
+    expect(readyAs('orders', port, 503, '{"status":"starting","service":"orders"}')).toBe('answered 503');
+    expect(readyAs('orders', port, 200, '<html>')).toBe(`port ${port} answers as something else: another program took it`);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Plan } from '../model/plan.js';
 import { serviceUrlEnv } from '../scaffold/gateway.js';
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
-import { type Supervised, type Supervisor, freePorts, isListening, tail, waitForHttp } from './processes.js';
+import { type Supervised, type Supervisor, freePorts, isListening, status200, tail, waitForHttp } from './processes.js';
 
 /**
  * Boots the scaffolded workspace locally: install and build when needed, a real redis-server, every service (and
@@ -154,6 +154,21 @@ function startCommand(serviceDir: string, npm: string | null): { command: string
   return { command: npm, args: ['start', '--silent'] };
 }
 
+/**
+ * Why a `/readyz` answer does not show `service` ready on `port`, or null. The port was free when verify chose it, but
+ * another program may bind it before the service does; its answer must not pass for the service's.
+ */
+export function readyAs(service: string, port: number, status: number, body: string): string | null {
+  let answeredBy: unknown;
+  try {
+    answeredBy = (JSON.parse(body) as { service?: unknown }).service;
+  } catch {
+    answeredBy = undefined;
+  }
+  if (answeredBy !== service) return `port ${port} answers as ${typeof answeredBy === 'string' ? `service ${answeredBy}` : 'something else'}: another program took it`;
+  return status === 200 ? null : `answered ${status}`;
+}
+
 /** The scaffold's nginx.local.conf with this run's ports: the listen address and one server line per replica. */
 export function localNginxConfig(generated: string, gatewayPort: number, ports: Record<string, number[]>): string {
   const problems: string[] = [];
@@ -250,7 +265,7 @@ export async function bootSystem(options: BootOptions): Promise<RunningSystem> {
   const failures = (
     await Promise.all(
       instances.map(async (instance) => {
-        const why = await waitForHttp(`${instance.url}/readyz`, { timeoutMs, process: instance.process, accept: (s) => s === 200 });
+        const why = await waitForHttp(`${instance.url}/readyz`, { timeoutMs, process: instance.process, accept: (status, body) => readyAs(instance.service, instance.port, status, body) });
         return why === null ? null : { instance, why };
       }),
     )
@@ -287,7 +302,7 @@ export async function bootSystem(options: BootOptions): Promise<RunningSystem> {
     gatewayProcess = supervisor.start({ name: 'gateway', command: process.execPath, args: [path.join(outDir, 'gateway', 'node', 'gateway.mjs')], cwd: gatewayDir, env, logFile: path.join(runDir, 'gateway.log') });
   }
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const why = await waitForHttp(`${gatewayUrl}/gateway/healthz`, { timeoutMs: 15_000, process: gatewayProcess, accept: (s) => s === 200 });
+  const why = await waitForHttp(`${gatewayUrl}/gateway/healthz`, { timeoutMs: 15_000, process: gatewayProcess, accept: status200 });
   if (why !== null) {
     const log = [tail(gatewayProcess.logFile, 8), tail(path.join(gatewayDir, 'error.log'), 8)].filter(Boolean).join('\n');
     throw new UserError('DEC-113', `the ${gateway} gateway is not ready (${why}); logs in ${runDir}`, { details: log.split('\n'), hint: 'See the gateway log.', exitCode: 1 });
