@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze } from '../analyze/analyze.js';
 import { UserError } from '../util/errors.js';
 import { fixturePath, repoRoot, writeProject } from '../test-support/temp-project.js';
-import { serializeAnalysis } from './analysis-file.js';
+import { isAnalysisFile, serializeAnalysis } from './analysis-file.js';
 import { readAnalysis } from './read-analysis.js';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schema', 'analysis.schema.json'), 'utf8'));
@@ -45,5 +45,14 @@ describe('the analysis file', async () => {
       }
     });
     expect(codes).toEqual(['DEC-022', 'DEC-023', 'DEC-021', 'DEC-020']);
+  });
+
+  it('is told from a file of the user\'s without parsing it: only our own top-level generator line counts', () => {
+    expect(isAnalysisFile(serializeAnalysis(analysis))).toBe(true);
+    expect(isAnalysisFile(serializeAnalysis(analysis).replace(/\n/g, '\r\n'))).toBe(true);
+    expect(isAnalysisFile(JSON.stringify({ tool: { generator: 'decompose' } }, null, 2))).toBe(false);
+    expect(isAnalysisFile(JSON.stringify({ generator: 'decompose-fork' }, null, 2))).toBe(false);
+    expect(isAnalysisFile(JSON.stringify({ generator: 'decompose' }))).toBe(false);
+    expect(isAnalysisFile('# notes\n  "generator": "decompose",\n')).toBe(false);
   });
 });
