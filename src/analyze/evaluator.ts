@@ -95,6 +95,8 @@ interface CallSiteArguments {
   module: ParsedModule;
   args: ReadonlyArray<NodeRef<ts.Expression>>;
 }
+type ParameterValue = Value & { k: 'param' };
+const NO_PATH: readonly string[] = Object.freeze([]);
 /** In the evaluation cache: the node is being evaluated. Never returned. */
 const EVALUATING: Value = { k: 'unknown' };
 
@@ -160,6 +162,8 @@ export class Evaluator {
   /** Syntax read once per function or object literal, so that later look-ups need no tree (by declarationKey). */
   private readonly returnedExpressions = new Map<string, Array<NodeRef<ts.Expression>>>();
   private readonly propertyPlans = new Map<string, PropertyPlan[]>();
+  /** By module and parameter address (see parameterValue). */
+  private readonly parameterValues = new Map<ParsedModule, Map<number, ParameterValue>>();
   /** Evaluations (and export look-ups) currently nested; see MAX_EVALUATION_DEPTH. */
   private depth = 0;
 
@@ -347,7 +351,7 @@ export class Evaluator {
     const out: CallSiteArguments[] = [];
     for (let i = 0; i < sites.length; i += 2) {
       const module = this.modules.moduleFor(shared.files[sites[i]!]!);
-      if (module) out.push({ module, args: module.calls[sites[i + 1]!]!.args });
+      if (module) out.push({ module, args: module.callArguments(sites[i + 1]!) });
     }
     return out;
   }
@@ -362,7 +366,7 @@ export class Evaluator {
     for (const module of this.modules.all()) {
       this.callTargetsOf(module).forEach((key, site) => {
         if (key === null) return;
-        const entry = { module, args: module.calls[site]!.args };
+        const entry = { module, args: module.callArguments(site) };
         const list = index.get(key);
         if (list) list.push(entry);
         else index.set(key, [entry]);
@@ -373,18 +377,20 @@ export class Evaluator {
   }
 
   /**
-   * What each call site of a module (ParsedModule.calls) calls: the declarationKey of the function or class, or
+   * What each call site of a module (numbered as ParsedModule.callCount counts them) calls: the declarationKey of the function or class, or
    * null. Evaluated with loop bindings switched off, so every callee evaluation is cached.
    */
   callTargetsOf(module: ParsedModule): Array<string | null> {
     const saved = this.bindings;
     this.bindings = null;
     try {
-      return module.calls.map((site) => {
-        const callee = this.evaluateRef(module, site.callee);
-        const target = site.isNew ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
-        return target ? declarationKey(target.module, target.node) : null;
-      });
+      const targets: Array<string | null> = [];
+      for (let site = 0; site < module.callCount; site += 1) {
+        const callee = this.evaluateRef(module, module.callCallee(site));
+        const target = module.callIsNew(site) ? (callee.k === 'class' ? callee : null) : callee.k === 'function' ? callee : null;
+        targets.push(target ? declarationKey(target.module, target.node) : null);
+      }
+      return targets;
     } finally {
       this.bindings = saved;
     }
@@ -700,8 +706,23 @@ export class Evaluator {
     return UNKNOWN;
   }
 
-  private parameterValue(module: ParsedModule, fn: ts.SignatureDeclaration, parameter: ts.ParameterDeclaration): Value & { k: 'param' } {
-    return { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(parameter), module, fnNode: refOf(fn as ts.FunctionLikeDeclaration), path: [] };
+  /**
+   * The value of a parameter, one object per parameter: every use of `req` or `deps` in a body evaluates to it, and
+   * the evaluation cache keeps each (one per use was the largest share of what the analysis keeps per module).
+   */
+  private parameterValue(module: ParsedModule, fn: ts.SignatureDeclaration, parameter: ts.ParameterDeclaration): ParameterValue {
+    let values = this.parameterValues.get(module);
+    if (!values) {
+      values = new Map();
+      this.parameterValues.set(module, values);
+    }
+    const address = addressOf(parameter);
+    let value = values.get(address);
+    if (!value) {
+      value = { k: 'param', fn: `${module.path}:${fn.pos}`, index: fn.parameters.indexOf(parameter), module, fnNode: refOf(fn as ts.FunctionLikeDeclaration), path: NO_PATH };
+      values.set(address, value);
+    }
+    return value;
   }
 
   /** Property `name` of a value. */

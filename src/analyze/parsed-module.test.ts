@@ -34,7 +34,7 @@ function everyNode(source: ts.SourceFile): ts.Node[] {
 describe('NodeRef', () => {
   it('names the same node in a tree parsed again, and reads its start, line and text without the tree', () => {
     const file = '/project/src/sample.ts';
-    const module = new ParsedModule(file, 'src/sample.ts', SOURCE, 'ts', [], walkTree(parseSource(file, SOURCE))!.nodes.length, new TreeCache(1));
+    const module = new ParsedModule(file, 'src/sample.ts', SOURCE, 'ts', new Int32Array(0), walkTree(parseSource(file, SOURCE))!.nodes.length, new TreeCache(1));
     const original = parseSource(file, SOURCE);
     // A node is named by its number in its tree's walk: a tree that was not walked has none.
     expect(() => addressOf(original.statements[0]!)).toThrow(/not walked/);

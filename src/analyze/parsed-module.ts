@@ -45,50 +45,42 @@ export function addressOf(node: ts.Node | NodeRef): number {
   return id;
 }
 
-/** A call or `new` with arguments, as the call index needs it once the tree may be gone. */
-export interface CallSite {
-  isNew: boolean;
-  callee: NodeRef<ts.Expression>;
-  args: Array<NodeRef<ts.Expression>>;
-}
-
 /**
- * A module's calls and `new` expressions with arguments, in walk order, as numbers: for each, whether it is a
- * `new` (1 or 0), how many arguments, then the callee's and each argument's node number, pos, end and kind. Only
- * the call index (see Evaluator.callSiteArguments) reads them, and most programs never need it, so they are not
- * made into objects (a CallSite and a NodeRef per callee and argument, for every call) until then.
+ * A module's calls and `new` expressions with arguments, in walk order, as 32-bit integers: for each, whether it is
+ * a `new` (1 or 0), how many arguments, then the callee's and each argument's node number, pos, end and kind. Only
+ * the call index (see Evaluator.callSitesCalling) reads them; they are kept for the whole analysis, and as objects
+ * (a NodeRef per callee and argument) or a growing array of numbers they were among the largest things each module
+ * kept, which the collector copies.
  */
-export function packCallSites(calls: ReadonlyArray<ts.CallExpression | ts.NewExpression>): number[] {
-  const packed: number[] = [];
-  const pack = (node: ts.Node) => packed.push(addressOf(node), node.pos, node.end, node.kind);
+export function packCallSites(calls: ReadonlyArray<ts.CallExpression | ts.NewExpression>): Int32Array {
+  let size = 0;
+  for (const call of calls) {
+    const count = call.arguments?.length ?? 0;
+    if (count > 0) size += 2 + 4 * (1 + count);
+  }
+  const packed = new Int32Array(size);
+  let at = 0;
+  const pack = (node: ts.Node) => {
+    packed[at] = addressOf(node);
+    packed[at + 1] = node.pos;
+    packed[at + 2] = node.end;
+    packed[at + 3] = node.kind;
+    at += 4;
+  };
   for (const call of calls) {
     const args = call.arguments;
     if (args === undefined || args.length === 0) continue;
-    packed.push(call.kind === SyntaxKind.NewExpression ? 1 : 0, args.length);
+    packed[at] = call.kind === SyntaxKind.NewExpression ? 1 : 0;
+    packed[at + 1] = args.length;
+    at += 2;
     pack(call.expression);
     for (const arg of args) pack(arg);
   }
   return packed;
 }
 
-function unpackCallSites(packed: readonly number[]): CallSite[] {
-  const sites: CallSite[] = [];
-  let at = 0;
-  const ref = (): NodeRef<ts.Expression> => {
-    const unpacked = { id: packed[at]!, pos: packed[at + 1]!, end: packed[at + 2]!, kind: packed[at + 3]! };
-    at += 4;
-    return unpacked;
-  };
-  while (at < packed.length) {
-    const isNew = packed[at] === 1;
-    const count = packed[at + 1]!;
-    at += 2;
-    const callee = ref();
-    const args: Array<NodeRef<ts.Expression>> = [];
-    for (let i = 0; i < count; i += 1) args.push(ref());
-    sites.push({ isNew, callee, args });
-  }
-  return sites;
+function refAt(packed: Int32Array, at: number): NodeRef<ts.Expression> {
+  return { id: packed[at]!, pos: packed[at + 1]!, end: packed[at + 2]!, kind: packed[at + 3]! };
 }
 
 /**
@@ -97,7 +89,8 @@ function unpackCallSites(packed: readonly number[]): CallSite[] {
  */
 export class ParsedModule {
   private lineStarts: readonly number[] | null = null;
-  private callSites: readonly CallSite[] | null = null;
+  /** Where each call site starts in packedCalls (made when first needed). */
+  private callOffsets: Int32Array | null = null;
 
   constructor(
     /** Absolute path. */
@@ -107,16 +100,46 @@ export class ParsedModule {
     readonly text: string,
     readonly language: 'ts' | 'js',
     /** Its calls and `new` expressions with arguments, packed (see packCallSites). */
-    private readonly packedCalls: readonly number[],
+    private readonly packedCalls: Int32Array,
     /** How many nodes its tree has: node numbers (see walkTree) run from 1 to this. */
     readonly nodeCount: number,
     private readonly trees: TreeCache,
   ) {}
 
-  /** Every call and `new` with arguments, in walk order (unpacked when first asked for). */
-  get calls(): readonly CallSite[] {
-    this.callSites ??= unpackCallSites(this.packedCalls);
-    return this.callSites;
+  /** How many calls and `new` expressions with arguments it has; call sites are numbered in walk order from 0. */
+  get callCount(): number {
+    return this.offsets().length;
+  }
+
+  /** Whether call site `site` is a `new` expression. */
+  callIsNew(site: number): boolean {
+    return this.packedCalls[this.offsets()[site]!] === 1;
+  }
+
+  /** What call site `site` calls. */
+  callCallee(site: number): NodeRef<ts.Expression> {
+    return refAt(this.packedCalls, this.offsets()[site]! + 2);
+  }
+
+  /** The arguments of call site `site`. */
+  callArguments(site: number): Array<NodeRef<ts.Expression>> {
+    const at = this.offsets()[site]!;
+    const count = this.packedCalls[at + 1]!;
+    const args: Array<NodeRef<ts.Expression>> = [];
+    for (let i = 0; i < count; i += 1) args.push(refAt(this.packedCalls, at + 6 + 4 * i));
+    return args;
+  }
+
+  private offsets(): Int32Array {
+    if (this.callOffsets === null) {
+      const packed = this.packedCalls;
+      let sites = 0;
+      for (let at = 0; at < packed.length; at += 6 + 4 * packed[at + 1]!) sites += 1;
+      const offsets = new Int32Array(sites);
+      for (let at = 0, site = 0; at < packed.length; at += 6 + 4 * packed[at + 1]!) offsets[site++] = at;
+      this.callOffsets = offsets;
+    }
+    return this.callOffsets;
   }
 
   get source(): ts.SourceFile {
