@@ -30,7 +30,10 @@ const JS_TO_TS: Record<string, string[]> = {
 export class ModuleResolver {
   private readonly sources: Set<string>;
   private readonly statCache = new Map<string, 'file' | 'dir' | null>();
-  private readonly resultCache = new Map<string, Resolution>();
+  /** Resolutions by importing folder, then specifier (they depend on nothing else). */
+  private readonly byFolder = new Map<string, Map<string, Resolution>>();
+  /** Each importing file's entry of byFolder: no folder name or key string to build per look-up. */
+  private readonly byFile = new Map<string, Map<string, Resolution>>();
   /** Folder -> its entries, sorted; read only to tell a missing file from one that differs in case. */
   private readonly folderEntries = new Map<string, string[]>();
 
@@ -39,11 +42,20 @@ export class ModuleResolver {
   }
 
   resolve(fromFile: string, specifier: string): Resolution {
-    const key = `${path.dirname(fromFile)}\0${specifier}`;
-    let result = this.resultCache.get(key);
+    let results = this.byFile.get(fromFile);
+    if (!results) {
+      const folder = path.dirname(fromFile);
+      results = this.byFolder.get(folder);
+      if (!results) {
+        results = new Map();
+        this.byFolder.set(folder, results);
+      }
+      this.byFile.set(fromFile, results);
+    }
+    let result = results.get(specifier);
     if (!result) {
       result = this.resolveUncached(fromFile, specifier);
-      this.resultCache.set(key, result);
+      results.set(specifier, result);
     }
     return result;
   }
