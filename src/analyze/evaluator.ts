@@ -620,7 +620,8 @@ export class Evaluator {
     const firstText = literalText(first) ?? (firstValue.k === 'string' ? firstValue.value : null);
     // Entity declarations are recognised by their shape, whatever the receiver is called.
     if (calleeName && firstText !== null && isPropertyAccessExpression(callee)) {
-      const kind = ENTITY_FACTORY_CALLS[calleeName];
+      // Own properties only: `x.toString('hex')` must not find Object.prototype.toString and name an entity "hex".
+      const kind = Object.hasOwn(ENTITY_FACTORY_CALLS, calleeName) ? ENTITY_FACTORY_CALLS[calleeName] : undefined;
       if (kind && node.arguments.length === 1) {
         const receiver = this.evaluate(module, callee.expression);
         return { k: 'entity', name: firstText, kind: isKnex(receiver) ? 'knex' : kind, module: module.path };

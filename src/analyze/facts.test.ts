@@ -13,6 +13,13 @@ function ownership(analysis: Awaited<ReturnType<typeof analyze>>) {
 }
 
 describe('data ownership', () => {
+  it('takes no call named like an Object.prototype method for an entity declaration', async () => {
+    const analysis = await analyzeFiles({
+      'routes/x.js': "exports.show = async (req, res) => {\n  const hex = req.body.toString('hex');\n  const own = req.query.hasOwnProperty('id');\n  res.json({ found: hex.find({ a: 1 }), own: own.findOne() });\n};",
+    });
+    expect(analysis.entities).toEqual([]);
+  });
+
   it('recognises mongoose models and their static and instance operations', async () => {
     const analysis = await analyzeFiles({
       'models/User.js': "const mongoose = require('mongoose');\nconst schema = new mongoose.Schema({});\nmodule.exports = mongoose.model('User', schema);",

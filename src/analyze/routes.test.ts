@@ -99,8 +99,10 @@ describe('route table', () => {
     const { analysis, table } = await routesOf({
       'src/app.ts': "import express from 'express';\nimport { useExpressServer } from 'routing-controllers';\nimport { UserController } from './users';\nconst app = express();\napp.get('/health', (req, res) => res.end());\nuseExpressServer(app, { controllers: [UserController] });\nexport default app;",
       'src/users.ts': "import { JsonController, Get, Param } from 'routing-controllers';\n\n@JsonController('/users')\nexport class UserController {\n  @Get('/:id')\n  one(@Param('id') id: string) { return { id }; }\n}",
-      // A class decorator from elsewhere (an ORM entity) is not a controller.
+      // A class decorator from elsewhere (an ORM entity) is not a controller, nor one from a package whose name is
+      // also an Object.prototype property (this crashed the analyzer).
       'src/user.entity.ts': "import { Entity } from 'typeorm';\n@Entity('users')\nexport class User {}",
+      'src/odd.ts': "import { Thing } from 'constructor';\n@Thing()\nexport class Odd {}",
     });
     expect(table).toEqual(['GET /health']);
     expect(analysis.unresolvedRoutes).toEqual([

@@ -120,7 +120,7 @@ export class RouteReader {
    */
   private readClassDecorator(module: ParsedModule, call: ts.CallExpression, cls: ts.ClassDeclaration): void {
     const decorator = this.evaluator.evaluate(module, call.expression);
-    if (decorator.k !== 'external' || decorator.path.length !== 1 || !CONTROLLER_DECORATORS[decorator.pkg]?.has(decorator.path[0]!)) return;
+    if (decorator.k !== 'external' || decorator.path.length !== 1 || !(Object.hasOwn(CONTROLLER_DECORATORS, decorator.pkg) && CONTROLLER_DECORATORS[decorator.pkg]!.has(decorator.path[0]!))) return;
     this.decoratorControllers.push({
       file: module.path,
       line: lineOf(module, call),
