@@ -40,10 +40,10 @@ describe('partitionFiles', () => {
   });
 
   it('gives the partition read on this thread a head start in a large program, not in a small one', () => {
-    // The worker starts later (HEAD_START_FILES = 200): the first partition takes 100 more files than an even share,
+    // The worker starts later (HEAD_START_FILES = 100): the first partition takes 50 more files than an even share,
     // 4,000 files in one folder, no boundary to snap to.
     const large = Array.from({ length: 4000 }, (_, i) => `a/f${String(i).padStart(4, '0')}.ts`);
-    expect(partitionFiles(layoutOf(large)).map((p) => p.length)).toEqual([2100, 1900]);
+    expect(partitionFiles(layoutOf(large)).map((p) => p.length)).toEqual([2050, 1950]);
     const small = Array.from({ length: 100 }, (_, i) => `a/f${String(i).padStart(3, '0')}.ts`);
     expect(partitionFiles(layoutOf(small), 2).map((p) => p.length)).toEqual([50, 50]);
   });

@@ -24,11 +24,12 @@ const PARTITIONS = 2;
 const CUT_SLACK = 0.05;
 /**
  * How many files the first partition, read on this thread, takes beyond the others in a large program: the worker
- * threads start reading later, once they have loaded their own compiler and analyzer. With even shares this thread
- * waited 140–650 ms for the worker at 5,000 and 10,000 modules (each reads a module in about 2 ms); with this
- * head start, 46–242 ms.
+ * threads start reading later, once they have loaded their own compiler and analyzer. Since the compiler loads
+ * from V8's code cache the worker starts reading 120–180 ms after this thread (it was twice that), about 120
+ * modules at ~1.2 ms each. At 5,000 modules, four runs each: with 200 this thread finished 120–300 ms after the
+ * worker, with 0 80–170 ms before it, with 100 within 15–210 ms after it.
  */
-const HEAD_START_FILES = 200;
+const HEAD_START_FILES = 100;
 
 /**
  * Splits the project's files (indexes into layout.files, ascending) into partitions of about the same size (the first a
