@@ -154,7 +154,8 @@ export class Evaluator {
   /** Nodes being evaluated with bindings (see `evaluate`), by declarationKey. */
   private readonly boundInProgress = new Set<string>();
   private readonly exportsCache = new Map<string, ModuleExports>();
-  private readonly exportGuard = new Set<string>();
+  /** The exports being looked up (see exportOf), by file and then name: no key string per look-up. */
+  private readonly exportGuard = new Map<string, Set<string>>();
   private bindings: Bindings | null = null;
   private readonly callSites = new Map<string, CallSiteArguments[]>();
   private callsByTarget: Map<string, CallSiteArguments[]> | null = null;
@@ -842,9 +843,13 @@ export class Evaluator {
 
   /** The value of export `name` of a module, following re-exports and CommonJS exports. */
   exportOf(file: string, name: string): Value {
-    const key = `${file}\0${name}`;
-    if (this.exportGuard.has(key) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
-    this.exportGuard.add(key);
+    let names = this.exportGuard.get(file);
+    if (names === undefined) {
+      names = new Set();
+      this.exportGuard.set(file, names);
+    }
+    if (names.has(name) || this.depth >= MAX_EVALUATION_DEPTH) return UNKNOWN;
+    names.add(name);
     this.depth += 1;
     try {
       const exports = this.exportsOf(file);
@@ -865,7 +870,7 @@ export class Evaluator {
       }
       return UNKNOWN;
     } finally {
-      this.exportGuard.delete(key);
+      names.delete(name);
       this.depth -= 1;
     }
   }
