@@ -5,6 +5,8 @@ import { analyze } from '../analyze/analyze.js';
 import { proposeSplit } from '../cluster/propose.js';
 import { DEFAULT_SETTINGS } from '../model/plan.js';
 import { EXPRESS_PACKAGE, fixturePath, writeProject } from '../test-support/temp-project.js';
+import picomatch from 'picomatch';
+import { compareStrings } from '../util/compare.js';
 import { buildPlan, compressModules, expandModules } from './build-plan.js';
 import type { Partition } from './mojo.js';
 
@@ -108,6 +110,15 @@ describe('plan rules on small projects', () => {
     expect(compressModules(['src/a/x.ts', 'src/a/y.ts', 'src/a/sub/z.ts', 'src/c.ts'], all)).toEqual(['src/a/**', 'src/c.ts']);
     expect(compressModules(['src/a/x.ts', 'src/a/sub/z.ts'], all)).toEqual(['src/a/sub/z.ts', 'src/a/x.ts']);
     expect(expandModules(['src/a/**', 'src/c.ts', 'src/nope.ts'], all)).toEqual(['src/a/sub/z.ts', 'src/a/x.ts', 'src/a/y.ts', 'src/c.ts']);
+  });
+
+  it('expands folder globs (found in the sorted module list) exactly as picomatch matches them', () => {
+    const all = ['src/a', 'src/a-b/x.ts', 'src/a.ts', 'src/a/.hidden/x.ts', 'src/a/x.ts', 'src/a/b/c/d.js', 'src/ab/x.ts', 'lib/src/a/x.ts', 'src/[id]/x.ts', 'src/A/x.ts', 'z.ts'];
+    const patterns = ['src/a/**', 'src/a-b/**', 'src/**', 'src/a/b/**', 'src/[id]/**', 'src/\\[id\\]/**', 'src/*/x.ts', 'src/nope/**', '**', 'src/a/**/*.ts'];
+    for (const pattern of patterns) {
+      const isMatch = picomatch(pattern, { dot: true });
+      expect(expandModules([pattern], [...all].reverse()), pattern).toEqual(all.filter((m) => isMatch(m)).sort(compareStrings));
+    }
   });
 });
 

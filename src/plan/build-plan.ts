@@ -50,12 +50,52 @@ export function expandModules(patterns: string[], modules: string[]): string[] {
     // A module's own path is itself, even when it holds glob characters (`src/[id].ts`, `src/a{b}/x.ts`).
     if (known.has(pattern)) {
       out.add(pattern);
+      continue;
+    }
+    const folder = wholeFolder(pattern);
+    if (folder !== null) {
+      // `folder/**` (what compressModules writes) is the folder itself and every path below it: a range of the
+      // sorted module list, found by binary search. Matching all modules against each such glob with picomatch took
+      // check 0.2 s on a 10,000-module plan; the answer is the same for module paths, which hold no `.` or `..` part.
+      if (known.has(folder)) out.add(folder);
+      const sorted = sortedModules(modules);
+      const prefix = `${folder}/`;
+      for (let i = lowerBound(sorted, prefix); i < sorted.length && sorted[i]!.startsWith(prefix); i += 1) out.add(sorted[i]!);
     } else if (picomatch.scan(pattern).isGlob) {
       const isMatch = picomatch(pattern, { dot: true });
       for (const module of modules) if (isMatch(module)) out.add(module);
     }
   }
   return [...out].sort(compareStrings);
+}
+
+/** The folder of a `folder/**` pattern whose folder part has no glob or escape character, else null. */
+function wholeFolder(pattern: string): string | null {
+  if (!pattern.endsWith('/**')) return null;
+  const folder = pattern.slice(0, -3);
+  return folder.length > 0 && !/[\\*?[\]{}()!+@]/.test(folder) ? folder : null;
+}
+
+const sortedCache = new WeakMap<string[], string[]>();
+function sortedModules(modules: string[]): string[] {
+  let sorted = sortedCache.get(modules);
+  if (!sorted) {
+    sorted = [...modules].sort(compareStrings);
+    sortedCache.set(modules, sorted);
+  }
+  return sorted;
+}
+
+/** The first index of `sorted` whose entry is not below `key` (code-unit order, as compareStrings sorts). */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < key) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Set lookups for the module list: plans list thousands of literal paths on large trees. */
