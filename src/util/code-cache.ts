@@ -6,7 +6,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { isMainThread } from 'node:worker_threads';
 
-/** What became of the code cache when a file was loaded (for tests and --debug). */
+/** What became of the code cache when a file was loaded (read by the tests and the parse floor). */
 export type CodeCacheState = 'used' | 'missing' | 'rejected' | 'off' | 'already-loaded' | 'unsafe-folder';
 
 /** The folder the code cache is kept in, or null when it is off (`DECOMPOSE_CODE_CACHE=off`). */
@@ -47,10 +47,10 @@ function safeFolder(folder: string): boolean {
 export function requireWithCodeCache(file: string, folder: string | null = codeCacheFolder()): { exports: unknown; state: CodeCacheState } {
   const loaded = (Module as unknown as { _cache: Record<string, Module | undefined> })._cache[file];
   if (loaded) return { exports: loaded.exports, state: 'already-loaded' };
-  const bytes = fs.readFileSync(file);
   const requireHere = createRequire(file);
   if (folder === null) return { exports: requireHere(file), state: 'off' };
   if (!safeFolder(folder)) return { exports: requireHere(file), state: 'unsafe-folder' };
+  const bytes = fs.readFileSync(file);
 
   const hash = crypto.createHash('sha1').update(bytes).digest('hex').slice(0, 20);
   const cacheFile = path.join(folder, `${path.basename(file)}-${hash}-${process.version}-${process.arch}.v8cache`);
