@@ -375,6 +375,20 @@ function atMost(a, b, k = 1) {
   return null;
 }
 
+/** The ratios a/b of the runs made side by side (run i of each), when every one of them finished. */
+function pairedRatios(a, b) {
+  const count = Math.min(a.runs.length, b.runs.length);
+  if (count === 0) return null;
+  const ratios = [];
+  for (let i = 0; i < count; i += 1) {
+    const x = a.runs[i];
+    const y = b.runs[i];
+    if (x.timedOut || y.timedOut || !x.wall || !y.wall) return null;
+    ratios.push(x.wall / y.wall);
+  }
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+}
+
 function evaluateTargets(trees) {
   const targets = [];
   const add = (id, what, pass, measured) => targets.push({ id, what, pass, measured });
@@ -384,7 +398,13 @@ function evaluateTargets(trees) {
     const depcruise = val(t.results.depcruise);
     const floor = val(t.results.floor);
     add('1a', `${t.name}: analyze ≤ dependency-cruiser`, atMost(analyze, depcruise), `${show(analyze)} vs ${show(depcruise)}${ratio(analyze, depcruise)}`);
-    add('1b', `${t.name}: analyze ≤ 2× parse floor`, atMost(analyze, floor, 2), `${show(analyze)} vs 2 × ${show(floor)}${ratio(analyze, floor, '× the floor')}`);
+    // Each run of analyze has a floor run beside it (the tools of a tree take turns, run after run); the median of
+    // those pairs' ratios is steadier than the ratio of the two medians, so 1b asks both to be within 2×.
+    const paired = pairedRatios(t.results.analyze, t.results.floor);
+    const pairedText = paired === null ? '' : `; by paired runs ${paired.median.toFixed(2)}× (${paired.min.toFixed(2)}–${paired.max.toFixed(2)})`;
+    const byMedians = atMost(analyze, floor, 2);
+    const pass1b = byMedians === null || paired === null ? byMedians : byMedians && paired.median <= 2;
+    add('1b', `${t.name}: analyze ≤ 2× parse floor`, pass1b, `${show(analyze)} vs 2 × ${show(floor)}${ratio(analyze, floor, '× the floor')}${pairedText}`);
   }
   const generated = trees.filter((t) => t.generated).sort((a, b) => a.size - b.size);
   const big = generated.find((t) => t.size === 10000);
