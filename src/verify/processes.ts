@@ -165,6 +165,46 @@ export function status200(status: number): string | null {
   return status === 200 ? null : `answered ${status}`;
 }
 
+/**
+ * The process id of the Redis server answering on a loopback port (from `INFO server`), or null when nothing answers
+ * there, or something that is not Redis, within `timeoutMs`.
+ */
+export function redisProcessId(port: number, timeoutMs = 1000): Promise<number | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let answer = '';
+    let settled = false;
+    const settle = (pid: number | null) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.setTimeout(timeoutMs, () => settle(null));
+    socket.once('error', () => settle(null));
+    socket.once('end', () => settle(null));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      const found = /process_id:(\d+)/.exec(answer);
+      if (found) settle(Number(found[1]));
+      else if (answer.length > 65_536) settle(null);
+    });
+  });
+}
+
+/** Whether process `pid` is `child` or in its process group (the supervisor starts each child in a group of its own). */
+export function isProcessOf(pid: number, child: Supervised): boolean {
+  if (child.pid === undefined) return false;
+  if (pid === child.pid) return true;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === child.pid;
+  } catch {
+    return false;
+  }
+}
+
 /** The last `lines` lines of a log file (for messages). */
 export function tail(file: string, lines = 20): string {
   try {

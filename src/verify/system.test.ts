@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +12,10 @@ import { renderGateway } from '../scaffold/gateway.js';
 import type { UserError } from '../util/errors.js';
 import { startObserver } from './observer.js';
 import { freePort } from '../test-support/processes.js';
-import { Supervisor, isListening, status200, waitForHttp } from './processes.js';
+import { Supervisor, isListening, redisProcessId, status200, waitForHttp } from './processes.js';
 import { routeResults } from './report.js';
 import { parseCacheMetrics, readRequestLog, routeMatcher } from './routes.js';
-import { findOnPath, localNginxConfig, readyAs } from './system.js';
+import { findOnPath, localNginxConfig, readyAs, startRedis } from './system.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -149,6 +150,46 @@ describe('readiness', () => {
     }
     expect(readyAs('orders', port, 503, '{"status":"starting","service":"orders"}')).toBe('answered 503');
     expect(readyAs('orders', port, 200, '<html>')).toBe(`port ${port} answers as something else: another program took it`);
+  });
+});
+
+describe('Redis for the run', () => {
+  const redisServer = findOnPath('redis-server', process.env);
+
+  it.runIf(redisServer !== null)('is this run\'s own: another Redis or another program on the chosen port moves it to a free one', async () => {
+    const dir = tempDir();
+    const supervisor = new Supervisor();
+    // Someone else's Redis, and a program that is not Redis, each on a port verify had chosen.
+    const otherPort = await freePort();
+    const other = spawn(redisServer!, ['--port', String(otherPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const squatter = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
+    const squatted = await freePort();
+    await new Promise<void>((r) => squatter.listen(squatted, '127.0.0.1', r));
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await redisProcessId(otherPort)) !== other.pid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await redisProcessId(otherPort)).toBe(other.pid);
+      expect(await redisProcessId(squatted, 300)).toBeNull();
+
+      for (const taken of [otherPort, squatted]) {
+        const url = await startRedis(redisServer!, taken, new Set(), { supervisor, runDir: dir, env: process.env });
+        const port = Number(new URL(url).port);
+        expect(port).not.toBe(taken);
+        const pid = await redisProcessId(port);
+        expect(pid).not.toBeNull();
+        expect(pid).not.toBe(other.pid);
+      }
+      // The Redis verify did not start is left as it was.
+      expect(await redisProcessId(otherPort)).toBe(other.pid);
+    } finally {
+      await supervisor.stopAll();
+      other.kill('SIGKILL');
+      await new Promise<void>((r) => squatter.close(() => r()));
+    }
   });
 });
 

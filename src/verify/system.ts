@@ -5,7 +5,7 @@ import type { Plan } from '../model/plan.js';
 import { serviceUrlEnv } from '../scaffold/gateway.js';
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
-import { type Supervised, type Supervisor, freePorts, isListening, status200, tail, waitForHttp } from './processes.js';
+import { type Supervised, type Supervisor, freePorts, isListening, isProcessOf, redisProcessId, status200, tail, waitForHttp } from './processes.js';
 
 /**
  * Boots the scaffolded workspace locally: install and build when needed, a real redis-server, every service (and
@@ -191,6 +191,51 @@ export function localNginxConfig(generated: string, gatewayPort: number, ports: 
   return config;
 }
 
+/** How many ports Redis is tried on when another program takes the one chosen for it before it binds it. */
+const REDIS_PORT_ATTEMPTS = 3;
+
+/**
+ * Starts redis-server on `port` and returns its URL once it answers as itself: the port was free when verify chose
+ * it, but another program may bind it first, and a Redis that is not this run's (another verify, a developer's)
+ * must not pass for it. When the port turns out taken, Redis is started again on another free one (not in `taken`).
+ */
+export async function startRedis(
+  redisServer: string,
+  port: number,
+  taken: ReadonlySet<number>,
+  options: Pick<BootOptions, 'supervisor' | 'runDir' | 'env'>,
+): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    const redis = options.supervisor.start({
+      name: 'redis',
+      command: redisServer,
+      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', options.runDir],
+      cwd: options.runDir,
+      env: options.env,
+      logFile: path.join(options.runDir, attempt === 1 ? 'redis.log' : `redis-${attempt}.log`),
+    });
+    const deadline = Date.now() + 10_000;
+    let someoneElse = false;
+    for (;;) {
+      const pid = await redisProcessId(port, 500);
+      if (pid !== null && isProcessOf(pid, redis)) return `redis://127.0.0.1:${port}`;
+      someoneElse ||= pid !== null || (await isListening(port));
+      if (!redis.isRunning() || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await redis.stop();
+    const portTaken = someoneElse || /address already in use/i.test(tail(redis.logFile, 20));
+    if (!portTaken || attempt >= REDIS_PORT_ATTEMPTS) {
+      throw new UserError('DEC-111', portTaken ? `redis-server could not have port ${port}: another program took it, ${attempt} times` : `redis-server did not start on port ${port}`, {
+        details: tail(redis.logFile, 10).split('\n'),
+        hint: 'See the log, or run with --no-redis.',
+      });
+    }
+    do port = (await freePorts(1))[0]!;
+    while (taken.has(port));
+  }
+}
+
 /** Starts Redis, the services and the gateway; everything started is stopped by the supervisor. */
 export async function bootSystem(options: BootOptions): Promise<RunningSystem> {
   const { plan, outDir, runDir, supervisor } = options;
@@ -208,24 +253,9 @@ export async function bootSystem(options: BootOptions): Promise<RunningSystem> {
   // Redis
   let redisUrl: string | null = null;
   const redisServer = options.redis ? findOnPath('redis-server', options.env) : null;
-  const [redisPort, gatewayPort, ...servicePorts] = await freePorts(2 + services.reduce((n, s) => n + replicas(s), 0));
+  const [firstRedisPort, gatewayPort, ...servicePorts] = await freePorts(2 + services.reduce((n, s) => n + replicas(s), 0));
   if (redisServer) {
-    const redis = supervisor.start({
-      name: 'redis',
-      command: redisServer,
-      args: ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir],
-      cwd: runDir,
-      env: options.env,
-      logFile: path.join(runDir, 'redis.log'),
-    });
-    const deadline = Date.now() + 10_000;
-    while (!(await isListening(redisPort!))) {
-      if (!redis.isRunning() || Date.now() > deadline) {
-        throw new UserError('DEC-111', `redis-server did not start on port ${redisPort}`, { details: tail(redis.logFile, 10).split('\n'), hint: 'See the log, or run with --no-redis.' });
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    redisUrl = `redis://127.0.0.1:${redisPort}`;
+    redisUrl = await startRedis(redisServer, firstRedisPort!, new Set([gatewayPort!, ...servicePorts]), options);
   } else if (options.redis) {
     options.warn('redis-server is not on PATH: caching is off for this run (install redis-server to verify the cache)');
   }
