@@ -81,7 +81,7 @@ async function scaffold(fixture: FixtureName): Promise<Scaffolded> {
     env: Array<{ name: string; secretLike: boolean; modules: Array<{ module: string; line: number }> }>;
   };
   const secretEnv = analysis.env.filter((e) => e.secretLike);
-  const envSecrets = secretEnv.map((e, i) => `env-secret-${fixture}-${i}-7f3a9c`);
+  const envSecrets = secretEnv.map((_, i) => `env-secret-${fixture}-${i}-7f3a9c`);
   fs.writeFileSync(path.join(dir, '.env'), secretEnv.map((e, i) => `${e.name}=${envSecrets[i]}\n`).join(''));
   // Hard-coded defaults of secret-like variables: string literals on the lines that read them.
   const codeSecrets = new Set<string>();

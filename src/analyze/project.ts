@@ -128,18 +128,18 @@ function readTsConfig(root: string): LoadedConfig | null {
   const file = ['tsconfig.json', 'jsconfig.json'].map((name) => path.join(root, name)).find((f) => fs.existsSync(f));
   if (!file) return null;
   const read = typescript.readConfigFile(file, (f) => typescript.sys.readFile(f));
-  if (read.error) throw configError(root, file, read.error);
+  if (read.error) throw configError(file, read.error);
   const parsed = typescript.parseJsonConfigFileContent(read.config, typescript.sys, path.dirname(file), { allowJs: path.basename(file) === 'jsconfig.json' || undefined }, file);
   // Option-level complaints (deprecations, unknown options) do not stop an analysis; unreadable files do.
   const fatal = parsed.errors.find((d) => d.code === 5083 || d.code === 6053 || (d.code >= 1000 && d.code < 1500));
-  if (fatal) throw configError(root, file, fatal);
+  if (fatal) throw configError(file, fatal);
   // A "solution" tsconfig lists no files itself and points at the real projects through `references`.
   if (parsed.fileNames.length === 0 && parsed.projectReferences?.length) {
     for (const reference of parsed.projectReferences) {
       const referenced = typescript.sys.directoryExists(reference.path) ? path.join(reference.path, 'tsconfig.json') : reference.path;
       if (!fs.existsSync(referenced)) continue;
       const child = typescript.readConfigFile(referenced, (f) => typescript.sys.readFile(f));
-      if (child.error) throw configError(root, referenced, child.error);
+      if (child.error) throw configError(referenced, child.error);
       const childParsed = typescript.parseJsonConfigFileContent(child.config, typescript.sys, path.dirname(referenced), undefined, referenced);
       parsed.fileNames.push(...childParsed.fileNames);
       if (!parsed.options.paths && childParsed.options.paths) {
@@ -152,7 +152,7 @@ function readTsConfig(root: string): LoadedConfig | null {
   return { file, parsed };
 }
 
-function configError(root: string, file: string, diagnostic: ts.Diagnostic): UserError {
+function configError(file: string, diagnostic: ts.Diagnostic): UserError {
   const message = typescript.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
   let line: number | undefined;
   let column: number | undefined;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import type { Command } from 'commander';
 import { ARTIFACTS, type Artifact, CI_CHOICES, type CiChoice, CONFIG_FILE, GATEWAY_KINDS, type GatewayKind, type GuidedAnswers, answersFrom, defaultAnswers, serializeConfig, writeGuidedConfig } from '../app/config-file.js';
-import { type DetectedProject, detectProject } from '../app/guided-detect.js';
+import { detectProject } from '../app/guided-detect.js';
 import { analyseProject, outProblem, planProject, scaffoldProject } from '../app/guided-run.js';
 import type { ScaffoldRun } from '../app/run-scaffold.js';
 import type { Analysis } from '../model/analysis.js';

@@ -372,7 +372,7 @@ function decideOwners(analysis: Analysis, choices: PlanChoices, serviceOf: (m: s
     }
     const definer = entity.definedIn.map((d) => serviceOf(d.module)).find((s): s is string => s !== null) ?? null;
     const pick = (tally: Map<string, number>) =>
-      sortBy(tally, ([s, n]) => -n, ([s]) => (s === definer ? 0 : 1), ([s]) => s)[0]?.[0] ?? null;
+      sortBy(tally, ([, n]) => -n, ([s]) => (s === definer ? 0 : 1), ([s]) => s)[0]?.[0] ?? null;
     const owner = pick(writes) ?? definer ?? pick(reads);
     if (owner) owners.set(entity.name, owner);
   }

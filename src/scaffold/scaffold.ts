@@ -13,7 +13,7 @@ import { renderObservability } from './deploy-observability.js';
 import { renderGateway } from './gateway.js';
 import { type UnitLayout, type WorkspaceLayout, buildLayout, importablePath, relativeSpecifier } from './layout.js';
 import { markedCopy, renderTemplateFile, renderTemplates } from './render-templates.js';
-import { RUNTIME_DEPENDENCIES, RUNTIME_DEV_DEPENDENCIES, RUNTIME_PEER_DEPENDENCIES, renderRuntimePackage } from './runtime-package.js';
+import { RUNTIME_DEV_DEPENDENCIES, RUNTIME_PEER_DEPENDENCIES, renderRuntimePackage } from './runtime-package.js';
 import { type ExtractedCode, type ExtractedUnit, type FacadeModule, type MigrationNote, type SourceSet, extractCode, styled } from './service-code.js';
 
 /**
