@@ -130,7 +130,7 @@ export function resolveInside(root: string, relative: string): string {
   return absolute;
 }
 
-export function writeFileAtomic(absolute: string, content: string): void {
+export function writeFileAtomic(absolute: string, content: string | Uint8Array): void {
   const dir = path.dirname(absolute);
   fs.mkdirSync(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(absolute)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { isMainThread } from 'node:worker_threads';
+import { writeFileAtomic } from '../sink/disk-sink.js';
 
 /** What became of the code cache when a file was loaded (read by the tests and the parse floor). */
 export type CodeCacheState = 'used' | 'missing' | 'rejected' | 'off' | 'already-loaded' | 'unsafe-folder';
@@ -42,7 +43,7 @@ function safeFolder(folder: string): boolean {
  *
  * The cache is written at the main thread's exit, when there was none or V8 refused it (another Node or other V8
  * flags), so it holds what a whole run compiled. Its name carries a hash of the file's content: V8 itself checks only
- * the source's length. Written to a temporary name and renamed, so a run never reads a half-written cache.
+ * the source's length. Written by the sink (a temporary name, then renamed), so a run never reads a half-written cache.
  */
 export function requireWithCodeCache(file: string, folder: string | null = codeCacheFolder()): { exports: unknown; state: CodeCacheState } {
   const loaded = (Module as unknown as { _cache: Record<string, Module | undefined> })._cache[file];
@@ -80,12 +81,9 @@ export function requireWithCodeCache(file: string, folder: string | null = codeC
 }
 
 function writeCache(cacheFile: string, script: vm.Script): void {
-  const temporary = `${cacheFile}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
-    fs.renameSync(temporary, cacheFile);
+    writeFileAtomic(cacheFile, script.createCachedData());
   } catch {
     // A cache is only ever a speed-up: a full disk or a read-only folder must not fail the run.
-    fs.rmSync(temporary, { force: true });
   }
 }
