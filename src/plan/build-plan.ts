@@ -45,7 +45,8 @@ export const DEFAULT_REPLICAS = { min: 2, max: 6 };
 /** Expands module paths and globs against the analysed modules. */
 export function expandModules(patterns: string[], modules: string[]): string[] {
   const out = new Set<string>();
-  const known = knownModules(modules);
+  const index = moduleIndex(modules);
+  const { known } = index;
   for (const pattern of patterns) {
     // A module's own path is itself, even when it holds glob characters (`src/[id].ts`, `src/a{b}/x.ts`).
     if (known.has(pattern)) {
@@ -58,7 +59,7 @@ export function expandModules(patterns: string[], modules: string[]): string[] {
       // sorted module list, found by binary search. Matching all modules against each such glob with picomatch took
       // check 0.2 s on a 10,000-module plan; the answer is the same for module paths, which hold no `.` or `..` part.
       if (known.has(folder)) out.add(folder);
-      const sorted = sortedModules(modules);
+      const sorted = (index.sorted ??= [...modules].sort(compareStrings));
       const prefix = `${folder}/`;
       for (let i = lowerBound(sorted, prefix); i < sorted.length && sorted[i]!.startsWith(prefix); i += 1) out.add(sorted[i]!);
     } else if (picomatch.scan(pattern).isGlob) {
@@ -76,16 +77,6 @@ function wholeFolder(pattern: string): string | null {
   return folder.length > 0 && !/[\\*?[\]{}()!+@]/.test(folder) ? folder : null;
 }
 
-const sortedCache = new WeakMap<string[], string[]>();
-function sortedModules(modules: string[]): string[] {
-  let sorted = sortedCache.get(modules);
-  if (!sorted) {
-    sorted = [...modules].sort(compareStrings);
-    sortedCache.set(modules, sorted);
-  }
-  return sorted;
-}
-
 /** The first index of `sorted` whose entry is not below `key` (code-unit order, as compareStrings sorts). */
 function lowerBound(sorted: readonly string[], key: string): number {
   let low = 0;
@@ -98,15 +89,22 @@ function lowerBound(sorted: readonly string[], key: string): number {
   return low;
 }
 
-/** Set lookups for the module list: plans list thousands of literal paths on large trees. */
-const knownCache = new WeakMap<string[], Set<string>>();
-function knownModules(modules: string[]): Set<string> {
-  let known = knownCache.get(modules);
-  if (!known) {
-    known = new Set(modules);
-    knownCache.set(modules, known);
+/**
+ * Look-ups in a module list, made once per list: a set (plans list thousands of literal paths on large trees) and,
+ * when a folder glob first asks for it, the list sorted.
+ */
+interface ModuleIndex {
+  known: Set<string>;
+  sorted: string[] | null;
+}
+const indexCache = new WeakMap<string[], ModuleIndex>();
+function moduleIndex(modules: string[]): ModuleIndex {
+  let index = indexCache.get(modules);
+  if (!index) {
+    index = { known: new Set(modules), sorted: null };
+    indexCache.set(modules, index);
   }
-  return known;
+  return index;
 }
 
 /**
