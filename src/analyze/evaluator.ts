@@ -378,8 +378,8 @@ export class Evaluator {
   }
 
   /**
-   * What each call site of a module (numbered as ParsedModule.callCount counts them) calls: the declarationKey of the function or class, or
-   * null. Evaluated with loop bindings switched off, so every callee evaluation is cached.
+   * What each call site of a module (numbered from 0, see ParsedModule.callCount) calls: the declarationKey of the
+   * function or class, or null. Evaluated with loop bindings switched off, so every callee evaluation is cached.
    */
   callTargetsOf(module: ParsedModule): Array<string | null> {
     const saved = this.bindings;
