@@ -16,7 +16,7 @@ import path from 'node:path';
 
 // The file list and script kinds come from decompose itself (the built dist/), so the floor parses exactly the
 // files decompose analyses. Its modules load the compiler too: without the code cache, for this floor.
-process.env.DECOMPOSE_CODE_CACHE = 'off';
+process.env.DECOMPOSE_CACHE = 'off';
 const { discoverProject } = await import('../../dist/analyze/project.js');
 const { scriptKindFor } = await import('../../dist/analyze/parsed-module.js');
 const { compilerLoad } = await import('../../dist/analyze/typescript.js');

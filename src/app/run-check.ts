@@ -13,6 +13,7 @@ import { toRepoPath } from '../util/paths.js';
 import { sinkTarget, writeOutput } from './write-output.js';
 import { validatePlan } from '../plan/plan-reading.js';
 import { readPlanInBackground } from './plan-in-background.js';
+import { keepReading, keptReading, planReadingCache } from './plan-reading-cache.js';
 import { DEFAULT_PLAN_FILE, planContextFor, readPlanText } from './plan-source.js';
 
 export interface CheckRunOptions {
@@ -39,10 +40,12 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
   const dir = path.resolve(options.dir);
   const planFile = path.resolve(options.planFile ?? path.join(dir, DEFAULT_PLAN_FILE));
   const text = readPlanText(planFile, 'check against', `Run \`decompose plan\` in ${dir} first, or pass --plan FILE.`);
-  // The plan is read (js-yaml, zod) in a worker thread while this one loads the analyzer (started first, it overlaps
-  // the compiler's loading) and analyses. The analysis schemas are loaded only to read a saved analysis (--analysis):
-  // check usually analyses itself.
-  const background = readPlanInBackground(text);
+  // A plan check has read before is taken from the cache (plan-reading-cache.ts). Otherwise it is read (js-yaml, zod)
+  // in a worker thread while this one loads the analyzer (started first, it overlaps the compiler's loading) and
+  // analyses. The analysis schemas are loaded only to read a saved analysis (--analysis): check usually analyses itself.
+  const cache = planReadingCache();
+  const kept = cache && keptReading(cache, text);
+  const background = kept ? null : readPlanInBackground(text);
   let validated: Plan;
   let analysis: Analysis;
   try {
@@ -53,8 +56,9 @@ export async function runCheck(options: CheckRunOptions): Promise<CheckRun> {
     // two places still is.
     const context = planContextFor(analysis, { missingModulesAreDrift: true });
     // Without a worker, or when it failed, the plan is read here.
-    const read = (background && (await background.result)) ?? { reading: (await import('../plan/parse-plan.js')).readPlan(text) };
+    const read = kept ?? (background && (await background.result)) ?? { reading: (await import('../plan/parse-plan.js')).readPlan(text) };
     validated = validatePlan(text, planFile, context, read.reading);
+    if (cache && !kept) keepReading(cache, text, read.reading);
   } finally {
     background?.stop();
   }

@@ -79,7 +79,7 @@ describe('requireWithCodeCache', () => {
     for (const setting of ['off', path.join(dir, 'cache'), path.join(dir, 'cache')]) {
       const out = path.join(dir, `analysis-${outputs.length}.json`);
       await execa(process.execPath, [path.join(repoRoot, 'bin/decompose.js'), 'analyze', path.join(repoRoot, 'fixtures/shop-ts'), '--out', out], {
-        env: { DECOMPOSE_CODE_CACHE: setting },
+        env: { DECOMPOSE_CACHE: setting },
       });
       outputs.push(fs.readFileSync(out, 'utf8'));
     }

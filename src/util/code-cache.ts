@@ -1,39 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { isMainThread } from 'node:worker_threads';
 import { writeFileAtomic } from '../sink/disk-sink.js';
+import { cacheFolder, isSafeCacheFolder } from './cache-folder.js';
 
 /** What became of the code cache when a file was loaded (read by the tests and the parse floor). */
 export type CodeCacheState = 'used' | 'missing' | 'rejected' | 'off' | 'already-loaded' | 'unsafe-folder';
-
-/** The folder the code cache is kept in, or null when it is off (`DECOMPOSE_CODE_CACHE=off`). */
-export function codeCacheFolder(env: NodeJS.ProcessEnv = process.env): string | null {
-  const setting = env.DECOMPOSE_CODE_CACHE?.trim();
-  if (setting === 'off' || setting === '0' || setting === 'false') return null;
-  if (setting) return path.resolve(setting);
-  const user = typeof process.getuid === 'function' ? `-${process.getuid()}` : '';
-  return path.join(os.tmpdir(), `decompose-code-cache${user}`);
-}
-
-/**
- * Whether `folder` is safe to take compiled code from: ours alone. Code read from a cache runs as this process, so a
- * folder someone else could write to (another user's, a world-writable one, a link to elsewhere) is not used.
- */
-function safeFolder(folder: string): boolean {
-  try {
-    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
-    const stat = fs.lstatSync(folder);
-    if (!stat.isDirectory()) return false;
-    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return false;
-    return process.platform === 'win32' || (stat.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Loads a CommonJS file as `require` would, but keeps V8's compiled code for it between runs. The compiler (the 9 MB
@@ -45,12 +20,12 @@ function safeFolder(folder: string): boolean {
  * flags), so it holds what a whole run compiled. Its name carries a hash of the file's content: V8 itself checks only
  * the source's length. Written by the sink (a temporary name, then renamed), so a run never reads a half-written cache.
  */
-export function requireWithCodeCache(file: string, folder: string | null = codeCacheFolder()): { exports: unknown; state: CodeCacheState } {
+export function requireWithCodeCache(file: string, folder: string | null = cacheFolder()): { exports: unknown; state: CodeCacheState } {
   const loaded = (Module as unknown as { _cache: Record<string, Module | undefined> })._cache[file];
   if (loaded) return { exports: loaded.exports, state: 'already-loaded' };
   const requireHere = createRequire(file);
   if (folder === null) return { exports: requireHere(file), state: 'off' };
-  if (!safeFolder(folder)) return { exports: requireHere(file), state: 'unsafe-folder' };
+  if (!isSafeCacheFolder(folder)) return { exports: requireHere(file), state: 'unsafe-folder' };
   const bytes = fs.readFileSync(file);
 
   const hash = crypto.createHash('sha1').update(bytes).digest('hex').slice(0, 20);
