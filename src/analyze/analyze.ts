@@ -95,27 +95,29 @@ export async function analyze(options: AnalyzeOptions): Promise<Analysis> {
     ? await readCoChange(root, new Set(moduleInfos.map((m) => m.path)), { ...options.git, maxFilesPerCommit: 50 })
     : null;
 
+  // Every record of the analysis is built with its keys in sorted order, this one too: the file is written as built
+  // (see serializeAnalysis).
   return {
-    version: ANALYSIS_VERSION,
-    generator: 'decompose',
-    project: {
-      name: layout.name,
-      framework: 'express',
-      tsconfig: layout.tsconfig,
-      entries: table.entries,
-      packageDependencies: Object.fromEntries(Object.entries(layout.dependencies).sort(([a], [b]) => compareStrings(a, b))),
-    },
-    modules: sortBy(moduleInfos, (m) => m.path),
-    imports: sortedUniqueEdges(edges),
-    unresolvedImports: sortBy(unresolvedImports, (u) => u.file, (u) => u.line, (u) => u.column),
+    coChange,
     cycles,
-    routes: table.routes,
-    unresolvedRoutes: table.unresolved,
+    diagnostics: sortBy(diagnostics, (d) => d.file, (d) => d.line),
     entities: buildEntities(definitions, accesses),
     env: buildEnv(envAccesses),
+    generator: 'decompose',
     hazards: sortBy(hazardsInServer(hazards, table.entries, runtimeEdges), (h) => h.file, (h) => h.line, (h) => h.column, (h) => h.kind),
-    coChange,
-    diagnostics: sortBy(diagnostics, (d) => d.file, (d) => d.line),
+    imports: sortedUniqueEdges(edges),
+    modules: sortBy(moduleInfos, (m) => m.path),
+    project: {
+      entries: table.entries,
+      framework: 'express',
+      name: layout.name,
+      packageDependencies: Object.fromEntries(Object.entries(layout.dependencies).sort(([a], [b]) => compareStrings(a, b))),
+      tsconfig: layout.tsconfig,
+    },
+    routes: table.routes,
+    unresolvedImports: sortBy(unresolvedImports, (u) => u.file, (u) => u.line, (u) => u.column),
+    unresolvedRoutes: table.unresolved,
+    version: ANALYSIS_VERSION,
   };
 }
 

@@ -60,16 +60,17 @@ export async function readCoChange(root: string, modules: Set<string>, options: 
       }
     }
   }
+  // Keys in sorted order, as every record of the analysis (see serializeAnalysis).
   return {
     commitsRead: commits,
     maxCommits: options.maxCommits,
-    since: options.since,
-    modules: [...perModule].map(([module, count]) => ({ module, commits: count })).sort((a, b) => compareStrings(a.module, b.module)),
+    modules: [...perModule].map(([module, count]) => ({ commits: count, module })).sort((a, b) => compareStrings(a.module, b.module)),
     pairs: [...pairs]
       .map(([key, count]) => {
         const [a, b] = key.split('\u0000') as [string, string];
         return { a, b, commits: count };
       })
       .sort((x, y) => compareStrings(x.a, y.a) || compareStrings(x.b, y.b)),
+    since: options.since,
   };
 }

@@ -160,7 +160,7 @@ function readCall(module: ParsedModule, source: ts.SourceFile, node: ts.CallExpr
   if (kind === 'require') uses.cjs = true;
   if (literalText(arg) === null) {
     const { line, column } = positionOf(module, arg);
-    uses.unresolved.push({ file: module.path, line, column, specifier: arg.getText(source), reason: 'non-literal' });
+    uses.unresolved.push({ column, file: module.path, line, reason: 'non-literal', specifier: arg.getText(source) });
   } else {
     const binding = requireBinding(node);
     uses.calls.push({ node, specifierNode: arg, kind, names: binding.names, locals: binding.locals, declaredTypeOnly: false });
@@ -204,7 +204,7 @@ function resolveImports(
     // insists on a string, so a file without syntax errors can still have a non-literal specifier here.
     const specifier = literalText(entry.specifierNode);
     if (specifier === null) {
-      unresolved.push({ file: module.path, line, column, specifier: entry.specifierNode.getText(source), reason: 'non-literal' });
+      unresolved.push({ column, file: module.path, line, reason: 'non-literal', specifier: entry.specifierNode.getText(source) });
       continue;
     }
     const resolved = resolver.resolve(module.file, specifier);
@@ -230,8 +230,8 @@ function resolveImports(
     } else if (resolved.kind === 'missing') {
       unresolved.push(
         resolved.differsInCase
-          ? { file: module.path, line, column, specifier, reason: 'case-mismatch', existing: toRepoPath(root, resolved.differsInCase) }
-          : { file: module.path, line, column, specifier, reason: 'missing-file' },
+          ? { column, existing: toRepoPath(root, resolved.differsInCase), file: module.path, line, reason: 'case-mismatch', specifier }
+          : { column, file: module.path, line, reason: 'missing-file', specifier },
       );
     }
   }

@@ -291,7 +291,7 @@ function dependenciesFirst(files: readonly string[], owned: ReadonlySet<string>,
 /** A source file's text, or null (and a diagnostic) when it is too large, unreadable, binary or not UTF-8. */
 export function readSource(root: string, file: string, diagnostics: Diagnostic[]): string | null {
   const skip = (code: string, message: string) => {
-    diagnostics.push({ file: toRepoPath(root, file), line: 1, column: 1, code, message });
+    diagnostics.push({ code, column: 1, file: toRepoPath(root, file), line: 1, message });
     return null;
   };
   let bytes: Buffer;
@@ -317,7 +317,7 @@ export function readSource(root: string, file: string, diagnostics: Diagnostic[]
 function parseModule(root: string, file: string, text: string, diagnostics: Diagnostic[], trees: TreeCache): { module: ParsedModule; source: ts.SourceFile; walk: TreeWalk } | null {
   const repoPath = toRepoPath(root, file);
   const skip = (code: string, message: string, line = 1, column = 1) => {
-    diagnostics.push({ file: repoPath, line, column, code, message });
+    diagnostics.push({ code, column, file: repoPath, line, message });
     return null;
   };
   // Line 1, column 1 whichever way a tree turns out too deep: a position read off the tree would exist only when the

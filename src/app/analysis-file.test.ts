@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../analyze/analyze.js';
 import { UserError } from '../util/errors.js';
+import { stableJson } from '../util/compare.js';
 import { fixturePath, repoRoot, writeProject } from '../test-support/temp-project.js';
 import { isAnalysisFile, serializeAnalysis } from './analysis-file.js';
 import { readAnalysis } from './read-analysis.js';
@@ -54,5 +55,75 @@ describe('the analysis file', async () => {
     expect(isAnalysisFile(JSON.stringify({ generator: 'decompose-fork' }, null, 2))).toBe(false);
     expect(isAnalysisFile(JSON.stringify({ generator: 'decompose' }))).toBe(false);
     expect(isAnalysisFile('# notes\n  "generator": "decompose",\n')).toBe(false);
+  });
+});
+
+describe('serializeAnalysis', () => {
+  // It writes the analysis as built, without sorting (see serializeAnalysis): each project here must come out as
+  // stableJson, which sorts every object's keys, would write it.
+  const projects = [
+    fixturePath('shop-ts'),
+    fixturePath('blog-cjs'),
+    ...fs
+      .readdirSync(fixturePath('edge'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'non-express')
+      .map((e) => path.join(fixturePath('edge'), e.name)),
+  ];
+  it.each(projects.map((p) => [path.relative(repoRoot, p), p]))('writes %s with every object\'s keys in sorted order', async (_, dir) => {
+    const analysis = await analyze({ dir, git: { maxCommits: 50, since: null } });
+    expect(serializeAnalysis(analysis)).toBe(stableJson({ ...analysis, $schema: 'https://decompose.dev/schema/analysis-v1.json' }));
+  });
+
+  it('writes a project with a record of every kind with every object\'s keys in sorted order', async () => {
+    const dir = writeProject({
+      'package.json': JSON.stringify({ name: 'every-kind', dependencies: { express: '^4', mongoose: '^8', 'express-session': '^1', multer: '^1' } }),
+      'src/app.js': `const express = require('express');
+const session = require('express-session');
+const multer = require('multer');
+const fs = require('fs');
+const users = require('./users');
+const missing = require('./missing');
+const cased = require('./Users');
+const dynamic = require(process.env.PLUGIN);
+const app = express();
+const hits = new Map();
+let count = 0;
+app.use(session({ secret: process.env.SESSION_SECRET }));
+app.use('/users', users);
+app.use(somewhere);
+const upload = multer({ dest: 'uploads/' });
+app.post('/upload', upload.single('f'), (req, res) => { count++; hits.set(req.ip, count); fs.writeFileSync('log.txt', 'x'); res.end(); });
+app.get(process.env.ROUTE, (req, res) => res.end());
+setInterval(() => {}, 1000);
+app.listen(process.env.PORT);
+`,
+      'src/users.js': `const express = require('express');
+const mongoose = require('mongoose');
+const app = require('./app');
+const User = mongoose.model('User', new mongoose.Schema({ name: String }));
+const router = express.Router();
+router.get('/', async (req, res) => res.json(await User.find()));
+router.post('/', async (req, res) => res.json(await User.create(req.body)));
+module.exports = router;
+`,
+      'src/orphan.js': `const express = require('express');
+const lonely = express.Router();
+lonely.get('/nowhere', (req, res) => res.end());
+`,
+      'src/binary.js': Buffer.from([0x61, 0x00, 0x62]).toString('latin1'),
+    });
+    const analysis = await analyze({ dir });
+    for (const field of ['diagnostics', 'entities', 'env', 'hazards', 'unresolvedImports', 'unresolvedRoutes', 'cycles', 'routes'] as const) {
+      expect(analysis[field], field).not.toHaveLength(0);
+    }
+    expect(new Set(analysis.unresolvedImports.map((u) => u.reason))).toEqual(new Set(['non-literal', 'missing-file', 'case-mismatch']));
+    expect(serializeAnalysis(analysis)).toBe(stableJson({ ...analysis, $schema: 'https://decompose.dev/schema/analysis-v1.json' }));
+  });
+
+  it('would show a record built out of order', async () => {
+    const analysis = await analyze({ dir: fixturePath('blog-cjs') });
+    const { tsconfig, ...rest } = analysis.project;
+    const shuffled = { ...analysis, project: { tsconfig, ...rest } };
+    expect(serializeAnalysis(shuffled)).not.toBe(stableJson({ ...shuffled, $schema: 'https://decompose.dev/schema/analysis-v1.json' }));
   });
 });
