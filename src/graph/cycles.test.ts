@@ -2,7 +2,7 @@ import { Graph, alg } from '@dagrejs/graphlib';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { compareStrings } from '../util/compare.js';
-import { findCycles } from './cycles.js';
+import { componentsInReachOrder, findCycles } from './cycles.js';
 
 describe('findCycles', () => {
   it('finds the same groups as graphlib’s recursive Tarjan on random graphs', () => {
@@ -32,5 +32,24 @@ describe('findCycles', () => {
     expect(findCycles(nodes, edges)).toEqual([]);
     edges.push({ from: nodes.at(-1)!, to: nodes[0]! });
     expect(findCycles(nodes, edges)).toEqual([[...nodes].sort(compareStrings)]);
+  });
+});
+
+describe('componentsInReachOrder', () => {
+  it('lists every component after each component it reaches, and every node, edge-only ones too, in one', () => {
+    const random = seedrandom('reach order');
+    for (let round = 0; round < 200; round++) {
+      const nodes = Array.from({ length: 1 + Math.floor(random() * 30) }, (_, i) => `m${i}`);
+      const named = [...nodes, 'outside-a', 'outside-b'];
+      const edges = Array.from({ length: Math.floor(random() * nodes.length * 2) }, () => ({
+        from: named[Math.floor(random() * named.length)]!,
+        to: named[Math.floor(random() * named.length)]!,
+      }));
+      const { components, componentOf } = componentsInReachOrder(nodes, edges);
+      const listed = components.flat();
+      expect(new Set(listed).size).toBe(listed.length);
+      expect(new Set(listed)).toEqual(new Set([...nodes, ...edges.filter((e) => e.from !== e.to).flatMap((e) => [e.from, e.to])]));
+      for (const { from, to } of edges) if (from !== to) expect(componentOf.get(to)!).toBeLessThanOrEqual(componentOf.get(from)!);
+    }
   });
 });
