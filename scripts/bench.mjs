@@ -571,6 +571,9 @@ function main() {
   const workRoot = path.join(temp, 'work');
   fs.mkdirSync(workRoot);
   snapshotCli(temp, args.cli);
+  // decompose's cache (compiled code, plans check has read) of this run's own, unless one is set: the results do not
+  // depend on what earlier runs left, and check-fresh's one-off plans do not crowd the user's cache.
+  process.env.DECOMPOSE_CACHE ??= path.join(temp, 'cache');
   log(`bench: ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB, Node ${info.node}; decompose ${info.decompose}; work folder ${temp}`);
 
   const trees = [];

@@ -74,20 +74,44 @@ describe('the plan reading cache', () => {
     expect(keptReading(cache, PLAN)).toBeNull();
   });
 
-  it('keeps the 32 newest plans', () => {
+  it('keeps the 32 plans used last', () => {
     const cache = planReadingCache(path.join(tempDir(), 'cache'))!;
     const texts = Array.from({ length: 34 }, (_, i) => `${PLAN}# ${i}\n`);
-    texts.forEach((text, i) => {
+    // Keeps a plan and dates its entry `seconds` after the epoch: distinct ages whatever the timestamp resolution.
+    const keepAt = (text: string, seconds: number) => {
+      const before = new Set(entries(cache.folder));
       keepReading(cache, text, readPlan(text));
-      // Distinct ages, oldest first, whatever the file system's timestamp resolution.
-      const [newest] = entries(cache.folder).filter((name) => fs.statSync(path.join(cache.folder, name)).mtimeMs > 1e12);
-      if (newest) fs.utimesSync(path.join(cache.folder, newest), i + 1, i + 1);
-    });
+      const [added] = entries(cache.folder).filter((name) => !before.has(name));
+      fs.utimesSync(path.join(cache.folder, added!), seconds, seconds);
+    };
+    texts.slice(0, 32).forEach((text, i) => keepAt(text, i + 1));
+    // The oldest plan is used again, which dates it now: keeping two more lets the next two oldest go instead.
+    expect(keptReading(cache, texts[0]!)).not.toBeNull();
+    keepAt(texts[32]!, 100);
+    keepAt(texts[33]!, 101);
     expect(entries(cache.folder)).toHaveLength(32);
-    expect(keptReading(cache, texts[0]!)).toBeNull();
+    expect(keptReading(cache, texts[0]!)).not.toBeNull();
     expect(keptReading(cache, texts[1]!)).toBeNull();
-    expect(keptReading(cache, texts[2]!)).not.toBeNull();
+    expect(keptReading(cache, texts[2]!)).toBeNull();
+    expect(keptReading(cache, texts[3]!)).not.toBeNull();
     expect(keptReading(cache, texts[33]!)).not.toBeNull();
+  });
+
+  it('keeps at most 64 MB of plans, and always the one just kept', () => {
+    const cache = planReadingCache(path.join(tempDir(), 'cache'))!;
+    // Three large entries (sparse files: their size without the disk), used 3, 2 and 1 seconds after the epoch.
+    const large = ['plan-reading-large-a.json', 'plan-reading-large-b.json', 'plan-reading-large-c.json'];
+    large.forEach((name, i) => {
+      const file = path.join(cache.folder, name);
+      fs.writeFileSync(file, '');
+      fs.truncateSync(file, 25 * 1024 * 1024);
+      fs.utimesSync(file, 3 - i, 3 - i);
+    });
+    keepReading(cache, PLAN, readPlan(PLAN));
+    // Newest first: the plan just kept, then a (25 MB), b (50 MB); c would pass 64 MB.
+    expect(entries(cache.folder)).toHaveLength(3);
+    expect(entries(cache.folder)).not.toContain('plan-reading-large-c.json');
+    expect(keptReading(cache, PLAN)).not.toBeNull();
   });
 
   it('is not used in a folder others can write to, nor when off', () => {

@@ -19,8 +19,12 @@ import { cacheFolder, isSafeCacheFolder } from '../util/cache-folder.js';
 export const READER_MODULES = ['../model/plan', '../model/plan-constants', '../plan/parse-plan', '../plan/plan-reading'];
 /** The libraries the reader runs. */
 export const READER_PACKAGES = ['js-yaml', 'yaml', 'zod'];
-/** Plans kept at most; writing one more removes the oldest. */
+/**
+ * Plans kept at most, and their bytes at most (a 10,000-module plan's reading is ~10 MB): writing one more removes
+ * those used longest ago. Using a kept plan marks it used.
+ */
 const MAX_KEPT = 32;
+const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 const PREFIX = 'plan-reading-';
 
 /** Where check keeps plans it has read: a safe cache folder (see cache-folder.ts), or null when there is none. */
@@ -38,19 +42,27 @@ export function planReadingCache(folder: string | null = cacheFolder()): PlanRea
 
 /** The reading kept for this plan text, or null when there is none (or it cannot be read). */
 export function keptReading(cache: PlanReadingCache, text: string): { reading: PlanReading } | null {
+  const file = entryFile(cache, text);
   let kept: string;
   try {
-    kept = fs.readFileSync(entryFile(cache, text), 'utf8');
+    kept = fs.readFileSync(file, 'utf8');
   } catch {
     return null;
   }
+  let reading: PlanReading;
   try {
-    const entry = JSON.parse(kept) as { reading?: unknown };
-    const reading = entry.reading as PlanReading;
-    return reading !== null && typeof reading === 'object' && 'value' in reading && 'shape' in reading ? { reading } : null;
+    reading = (JSON.parse(kept) as { reading?: unknown }).reading as PlanReading;
   } catch {
     return null;
   }
+  if (reading === null || typeof reading !== 'object' || !('value' in reading) || !('shape' in reading)) return null;
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    // Only the order in which kept plans are let go depends on it.
+  }
+  return { reading };
 }
 
 /**
@@ -72,13 +84,18 @@ function entryFile(cache: PlanReadingCache, text: string): string {
   return path.join(cache.folder, `${PREFIX}${hash}.json`);
 }
 
+/** Removes the plans used longest ago beyond MAX_KEPT plans or MAX_KEPT_BYTES; the one used last always stays. */
 function removeOldest(folder: string): void {
-  const entries = fs.readdirSync(folder).filter((name) => name.startsWith(PREFIX) && name.endsWith('.json'));
-  if (entries.length <= MAX_KEPT) return;
-  const byAge = entries
-    .map((name) => ({ name, mtime: fs.statSync(path.join(folder, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
-    .sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : 1));
-  for (const { name } of byAge.slice(0, entries.length - MAX_KEPT)) fs.rmSync(path.join(folder, name), { force: true });
+  const newestFirst = fs
+    .readdirSync(folder)
+    .filter((name) => name.startsWith(PREFIX) && name.endsWith('.json'))
+    .map((name) => ({ name, stat: fs.statSync(path.join(folder, name), { throwIfNoEntry: false }) }))
+    .sort((a, b) => (b.stat?.mtimeMs ?? 0) - (a.stat?.mtimeMs ?? 0) || (a.name < b.name ? -1 : 1));
+  let bytes = 0;
+  newestFirst.forEach(({ name, stat }, index) => {
+    bytes += stat?.size ?? 0;
+    if (index > 0 && (index >= MAX_KEPT || bytes > MAX_KEPT_BYTES)) fs.rmSync(path.join(folder, name), { force: true });
+  });
 }
 
 /** True when JSON gives the value back unchanged: plain objects and arrays, strings, booleans, null, finite numbers. */
