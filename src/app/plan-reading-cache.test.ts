@@ -1,21 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readPlan } from '../plan/parse-plan.js';
-import { copyFixture, repoRoot } from '../test-support/temp-project.js';
+import { copyFixture, repoRoot, tempFolder } from '../test-support/temp-project.js';
 import { READER_MODULES, keepReading, keptReading, planReadingCache, survivesJson } from './plan-reading-cache.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-plan-cache-test-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = () => tempFolder('decompose-plan-cache-test-');
 const entries = (folder: string) => fs.readdirSync(folder).filter((f) => f.startsWith('plan-reading-')).sort();
 
 const PLAN = `version: 1
@@ -129,7 +120,6 @@ describe('check with the plan reading cache', () => {
 
   it('reports the same on a kept plan, reads an edited plan afresh, and keeps no plan that is not valid', async () => {
     const project = copyFixture('shop-ts');
-    dirs.push(project);
     const cache = path.join(tempDir(), 'cache');
     await execa(process.execPath, [path.join(repoRoot, 'bin/decompose.js'), 'plan', project, '--yes'], { env: { DECOMPOSE_CACHE: cache } });
     const planFile = path.join(project, 'decompose.plan.yaml');

@@ -2,6 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/**
+ * A fresh, empty temp folder. Like every folder made here it is inside the test run's own temp folder, which the run
+ * removes at its end (test/support/temp-root.ts).
+ */
+export function tempFolder(prefix = 'decompose-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
 /** Writes a small project from an object literal into a fresh temp folder and returns the folder. */
 export function writeProject(files: Record<string, string>, prefix = 'decompose-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,19 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../test-support/temp-project.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, tempFolder } from '../test-support/temp-project.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-code-cache-test-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = () => tempFolder('decompose-code-cache-test-');
 
 // The cache is written when a process exits, so each load is a process of its own (the built module, as the CLI
 // runs it).
