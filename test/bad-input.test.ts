@@ -481,6 +481,9 @@ describe('output locations: refused in one line, no partial output, the user’s
     const dir = await plannedCopy();
     const result = await expectUntouched([dir], () => runCli(['analyze', dir, '--out', '/proc/decompose-analysis.json']));
     expectCleanFailure(result, { code: 'DEC-034', mentions: ['/proc/decompose-analysis.json'] });
+    // A folder to make there: fs.mkdirSync's `recursive` looped forever on it (the run hung).
+    const below = await expectUntouched([dir], () => runCli(['analyze', dir, '--out', '/proc/decompose-out/analysis.json']));
+    expectCleanFailure(below, { code: 'DEC-034', mentions: ['/proc/decompose-out'] });
   });
 
   it.concurrent('a plan file that decompose did not write: refused without --force, untouched', async () => {

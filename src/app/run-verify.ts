@@ -15,6 +15,7 @@ import { type ObservedRequest, type ReplayDifference, type VerifyReport, cacheTo
 import { type CacheCounts, type LogRequest, parseCacheMetrics, readRequestLog, routeMatcher } from '../verify/routes.js';
 import { type GatewayKind, type RunningSystem, bootSystem, checkScaffold, prepareWorkspace, startMonolith } from '../verify/system.js';
 import { DEFAULT_SCAFFOLD_DIR } from './run-scaffold.js';
+import { makeFolders } from '../sink/disk-sink.js';
 
 export interface VerifyRunOptions {
   dir: string;
@@ -133,7 +134,7 @@ export async function runRecord(options: VerifyRunOptions): Promise<RecordResult
   const file = path.resolve(options.record!);
   const outDir = path.resolve(options.out ?? path.join(dir, DEFAULT_SCAFFOLD_DIR));
   const runDir = path.join(fs.existsSync(outDir) ? path.join(outDir, '.decompose-verify') : fs.mkdtempSync(path.join(os.tmpdir(), 'decompose-verify-')), `record-${runId()}`);
-  fs.mkdirSync(runDir, { recursive: true });
+  makeFolders(runDir);
   const supervisor = new Supervisor();
   const release = onSignals(supervisor, options.warn);
   let observer: Observer | null = null;
@@ -231,7 +232,7 @@ export async function runVerify(options: VerifyRunOptions): Promise<VerifyReport
   const matcher = routeMatcher(plan);
 
   const runDir = path.join(outDir, '.decompose-verify', runId());
-  fs.mkdirSync(runDir, { recursive: true });
+  makeFolders(runDir);
   const supervisor = new Supervisor();
   const release = onSignals(supervisor, options.warn);
   const timings: Record<string, number> = {};

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { sameBytes } from './disk-sink.js';
+import { tempFolder } from '../test-support/temp-project.js';
+import { makeFolders, sameBytes } from './disk-sink.js';
 
 describe('sameBytes', () => {
   // What a file holds when the content is written: Node's UTF-8 (a lone surrogate becomes U+FFFD).
@@ -31,5 +34,32 @@ describe('sameBytes', () => {
       expect(sameBytes(written(content), content)).toBe(true);
       expect(sameBytes(written(`${content}!`), content)).toBe(false);
     }
+  });
+});
+
+describe('makeFolders', () => {
+  const codeOf = (run: () => void) => {
+    try {
+      run();
+      return 'made';
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code;
+    }
+  };
+
+  it('makes the missing folders, with the mode given, and fails as mkdirSync does', () => {
+    const root = tempFolder();
+    const deep = path.join(root, 'a', 'b', 'c');
+    makeFolders(deep, 0o700);
+    expect(fs.statSync(deep).isDirectory()).toBe(true);
+    expect(fs.statSync(path.join(root, 'a')).mode & 0o777).toBe(0o700);
+    makeFolders(deep);
+    fs.writeFileSync(path.join(root, 'file'), 'x');
+    expect(codeOf(() => makeFolders(path.join(root, 'file')))).toBe('EEXIST');
+    expect(codeOf(() => makeFolders(path.join(root, 'file', 'below')))).toBe('ENOTDIR');
+  });
+
+  it.runIf(fs.existsSync('/proc/self'))('fails where a folder cannot be made under one that exists (mkdirSync recursive loops forever there)', () => {
+    expect(codeOf(() => makeFolders('/proc/decompose-test/below'))).toBe('ENOENT');
   });
 });

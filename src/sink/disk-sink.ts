@@ -144,9 +144,35 @@ export function resolveInside(root: string, relative: string): string {
   return absolute;
 }
 
+/**
+ * Makes `dir` and the folders missing above it, one level at a time, each with `mode` when given. Not mkdirSync's
+ * `recursive`: on Node 20 that loops forever, at full CPU, where a folder cannot be made although its parent exists
+ * (`/proc/x`: ENOENT each time), so `--out /proc/x/analysis.json` hung instead of failing. Fails as mkdirSync does: EEXIST
+ * when `dir` is a file, ENOTDIR when a file is on the way.
+ */
+export function makeFolders(dir: string, mode?: number): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!fs.existsSync(current)) {
+    missing.push(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  if (missing.length === 0 && !fs.statSync(current).isDirectory()) fs.mkdirSync(current);
+  for (const folder of missing.reverse()) {
+    try {
+      fs.mkdirSync(folder, mode === undefined ? undefined : { mode });
+    } catch (error) {
+      // Made meanwhile by another process: fine, when it is a folder.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(folder).isDirectory()) throw error;
+    }
+  }
+}
+
 export function writeFileAtomic(absolute: string, content: string | Uint8Array): void {
   const dir = path.dirname(absolute);
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolders(dir);
   const temp = path.join(dir, `.${path.basename(absolute)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     fs.writeFileSync(temp, content, { flag: 'wx' });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { makeFolders } from '../sink/disk-sink.js';
 
 /**
  * The folder decompose keeps what it can do again but need not (the compiler's compiled code, plans already read), or
@@ -21,7 +22,7 @@ export function cacheFolder(env: NodeJS.ProcessEnv = process.env): string | null
  */
 export function isSafeCacheFolder(folder: string): boolean {
   try {
-    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    makeFolders(folder, 0o700);
     const stat = fs.lstatSync(folder);
     if (!stat.isDirectory()) return false;
     if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return false;

@@ -6,6 +6,7 @@ import { serviceUrlEnv } from '../scaffold/gateway.js';
 import { compareStrings } from '../util/compare.js';
 import { UserError } from '../util/errors.js';
 import { type Supervised, type Supervisor, freePorts, isListening, isProcessOf, redisProcessId, status200, tail, waitForHttp } from './processes.js';
+import { makeFolders } from '../sink/disk-sink.js';
 
 /**
  * Boots the scaffolded workspace locally: install and build when needed, a real redis-server, every service (and
@@ -313,7 +314,7 @@ export async function bootSystem(options: BootOptions): Promise<RunningSystem> {
   let accessLog: string | null = null;
   let gatewayProcess: Supervised;
   const gatewayDir = path.join(runDir, 'gateway');
-  fs.mkdirSync(gatewayDir, { recursive: true });
+  makeFolders(gatewayDir);
   if (gateway === 'nginx') {
     const generated = fs.readFileSync(path.join(outDir, 'gateway', 'nginx.local.conf'), 'utf8');
     fs.writeFileSync(path.join(gatewayDir, 'nginx.conf'), localNginxConfig(generated, gatewayPort!, ports));
