@@ -6,7 +6,7 @@ import { analyze } from '../analyze/analyze.js';
 import { UserError } from '../util/errors.js';
 import { stableJson } from '../util/compare.js';
 import { fixturePath, repoRoot, writeProject } from '../test-support/temp-project.js';
-import { isAnalysisFile, serializeAnalysis } from './analysis-file.js';
+import { ANALYSIS_SCHEMA_URL, isAnalysisFile, serializeAnalysis } from './analysis-file.js';
 import { readAnalysis } from './read-analysis.js';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schema', 'analysis.schema.json'), 'utf8'));
@@ -71,7 +71,7 @@ describe('serializeAnalysis', () => {
   ];
   it.each(projects.map((p) => [path.relative(repoRoot, p), p]))('writes %s with every object\'s keys in sorted order', async (_, dir) => {
     const analysis = await analyze({ dir, git: { maxCommits: 50, since: null } });
-    expect(serializeAnalysis(analysis)).toBe(stableJson({ ...analysis, $schema: 'https://decompose.dev/schema/analysis-v1.json' }));
+    expect(serializeAnalysis(analysis)).toBe(stableJson({ ...analysis, $schema: ANALYSIS_SCHEMA_URL }));
   });
 
   it('writes a project with a record of every kind with every object\'s keys in sorted order', async () => {
@@ -117,13 +117,13 @@ lonely.get('/nowhere', (req, res) => res.end());
       expect(analysis[field], field).not.toHaveLength(0);
     }
     expect(new Set(analysis.unresolvedImports.map((u) => u.reason))).toEqual(new Set(['non-literal', 'missing-file', 'case-mismatch']));
-    expect(serializeAnalysis(analysis)).toBe(stableJson({ ...analysis, $schema: 'https://decompose.dev/schema/analysis-v1.json' }));
+    expect(serializeAnalysis(analysis)).toBe(stableJson({ ...analysis, $schema: ANALYSIS_SCHEMA_URL }));
   });
 
   it('would show a record built out of order', async () => {
     const analysis = await analyze({ dir: fixturePath('blog-cjs') });
     const { tsconfig, ...rest } = analysis.project;
     const shuffled = { ...analysis, project: { tsconfig, ...rest } };
-    expect(serializeAnalysis(shuffled)).not.toBe(stableJson({ ...shuffled, $schema: 'https://decompose.dev/schema/analysis-v1.json' }));
+    expect(serializeAnalysis(shuffled)).not.toBe(stableJson({ ...shuffled, $schema: ANALYSIS_SCHEMA_URL }));
   });
 });

@@ -1,4 +1,4 @@
-import { compareStrings } from '../util/compare.js';
+import { compareStrings, uniqueSorted } from '../util/compare.js';
 
 /**
  * Groups of modules that import each other in a cycle (strongly connected components with more than one
@@ -44,27 +44,25 @@ interface SuccessorLists {
  * 280 ms, maps keyed by name 57 ms.
  */
 function successorLists(nodes: readonly string[], edges: ReadonlyArray<{ from: string; to: string }>): SuccessorLists {
-  const names = [...nodes].sort(compareStrings);
-  const numberOf = new Map<string, number>();
-  for (const name of names) if (!numberOf.has(name)) numberOf.set(name, numberOf.size);
-  if (numberOf.size !== names.length) names.splice(0, names.length, ...numberOf.keys());
+  const names = uniqueSorted(nodes);
+  const numberOf = new Map(names.map((name, id) => [name, id]));
+  const successors: number[][] = names.map(() => []);
   const number = (name: string) => {
     let id = numberOf.get(name);
     if (id === undefined) {
       id = names.length;
       numberOf.set(name, id);
       names.push(name);
+      successors.push([]);
     }
     return id;
   };
-  const successors: number[][] = names.map(() => []);
   // Edges seen, as from·2^26 + to: exact in a double for up to 67 million nodes.
   const seen = new Set<number>();
   for (const { from, to } of edges) {
     if (from === to) continue;
     const a = number(from);
     const b = number(to);
-    while (successors.length < names.length) successors.push([]);
     const key = a * 67_108_864 + b;
     if (seen.has(key)) continue;
     seen.add(key);
