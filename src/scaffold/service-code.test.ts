@@ -131,6 +131,32 @@ describe('extractCode on an ES module TypeScript app', () => {
     const members = unitOf(code.units, 'auth').facades[0]!.members;
     expect(members.find((m) => m.name === 'findUserByEmail')).toMatchObject({ kind: 'client', cache: { ttlSeconds: 10, tags: ['users'] } });
   });
+
+  it("keeps each specifier's quotes and kind, and prunes through names exported under an alias", async () => {
+    const files = {
+      ...ESM_APP,
+      'src/auth/auth.service.ts': ESM_APP['src/auth/auth.service.ts']!.replace("from '../shared/errors.js'", 'from "../shared/errors.js"') +
+        "export type Errors = typeof import('../shared/errors.js');\nexport async function later() {\n  return import(\"../shared/errors.js\");\n}\n",
+      'src/shared/quote\'s.ts': 'export const QUOTE = 1;\n',
+      'src/auth/quotes.ts': 'import { QUOTE } from "../shared/quote\'s.js";\nimport { QUOTE as Q } from \'../shared/quote\\\'s.js\';\nexport const both = QUOTE + Q;\n',
+      'src/routes.ts': ESM_APP['src/routes.ts']! + 'const usersOnly = usersRouter;\nexport { usersOnly as usersApi };\n',
+      'src/app.ts': ESM_APP['src/app.ts']!.replace("import { api } from './routes.js';", "import { api, usersApi } from './routes.js';").replace("app.use('/api', api);", "app.use('/api', api);\napp.use('/v2/users', usersApi);"),
+    };
+    const { code } = await extract(files, esmPlan);
+    const service = fileOf(unitOf(code.units, 'auth'), 'src/auth/auth.service.ts')!;
+    expect(service).toContain('import { AppError } from "@mini/shared/src/shared/errors.js";');
+    expect(service).toContain("typeof import('@mini/shared/src/shared/errors.js')");
+    expect(service).toContain('return import("@mini/shared/src/shared/errors.js");');
+    const quotes = fileOf(unitOf(code.units, 'auth'), 'src/auth/quotes.ts')!;
+    expect(quotes).toContain('import { QUOTE } from "@mini/shared/src/shared/quote\'s.js";');
+    expect(quotes).toContain("import { QUOTE as Q } from '@mini/shared/src/shared/quote\\'s.js';");
+    // auth's copy of the wiring loses usersApi (usersOnly was users' router), and with it app.ts's use of it.
+    const auth = unitOf(code.units, 'auth');
+    expect(fileOf(auth, 'src/routes.ts')).not.toContain('usersApi');
+    expect(fileOf(auth, 'src/app.ts')).not.toContain('usersApi');
+    expect(fileOf(auth, 'src/app.ts')).toContain("import { api } from './routes.js';");
+    expect(fileOf(unitOf(code.units, 'users'), 'src/app.ts')).toContain("app.use('/v2/users', usersApi);");
+  });
 });
 
 const CJS_APP: Record<string, string> = {

@@ -1014,8 +1014,12 @@ function declaredNames(statement: Node): string[] {
 function exportedNames(sf: SourceFile): Set<string> {
   const names = new Set<string>();
   for (const statement of sf.getStatements()) {
-    if (Node.isVariableStatement(statement) && statement.isExported()) for (const d of statement.getDeclarations()) names.add(d.getName());
-    if ((Node.isFunctionDeclaration(statement) || Node.isClassDeclaration(statement)) && statement.isExported()) names.add(statement.isDefaultExport() ? 'default' : (statement.getName() ?? 'default'));
+    // The keywords, not isExported()/isDefaultExport(): for a declaration without them those ask the type checker,
+    // which builds a new program of the whole monolith after every edit the pruning makes (a 1,000-module
+    // scaffold spent 23 of its 46 s there). A declaration exported by an `export { … }` or `export default name`
+    // statement is counted by that statement, under the name it is exported as.
+    if (Node.isVariableStatement(statement) && statement.hasExportKeyword()) for (const d of statement.getDeclarations()) names.add(d.getName());
+    if ((Node.isFunctionDeclaration(statement) || Node.isClassDeclaration(statement)) && statement.hasExportKeyword()) names.add(statement.hasDefaultKeyword() ? 'default' : (statement.getName() ?? 'default'));
     if (Node.isExportAssignment(statement)) names.add('default');
     if (Node.isExportDeclaration(statement)) for (const s of statement.getNamedExports()) names.add((s.getAliasNode() ?? s.getNameNode()).getText());
     if (Node.isExpressionStatement(statement)) {
