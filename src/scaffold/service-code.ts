@@ -272,12 +272,16 @@ class Extractor {
       if (!changed) break;
     }
     for (const file of [...files].sort(compareStrings)) {
-      const sf = rewritten.get(file) ?? this.copyOf(unit, file);
-      this.rewriteSpecifiers(sf, file, unit, files, facadePaths, externals, libraries, notes);
-      if (rewritten.has(file) && this.handListenToRuntime(sf, file)) {
-        serverEntry ??= file;
+      // Only the pruned entries are edited as trees; every other module is its original's text with the specifiers
+      // replaced, read off the original's tree (see rewriteSpecifiers).
+      const pruned = rewritten.get(file);
+      let content = this.rewriteSpecifiers(pruned ?? this.original(file), file, unit, files, facadePaths, externals, libraries, notes);
+      if (pruned) {
+        if (content !== pruned.getFullText()) pruned.replaceWithText(content);
+        if (this.handListenToRuntime(pruned, file)) serverEntry ??= file;
+        content = pruned.getFullText();
       }
-      copied.push({ path: file, from: file, content: sf.getFullText() });
+      copied.push({ path: file, from: file, content });
     }
     for (const facade of facades) {
       for (const member of facade.members) {
@@ -390,6 +394,11 @@ class Extractor {
 
   // ---- specifiers ------------------------------------------------------------------------------------------------
 
+  /**
+   * The module's text with its import specifiers rewritten for the unit's layout. The edits are made to the text, not
+   * through ts-morph: each ts-morph edit re-parses the file and every wrapped node is kept, and a 1,000-module
+   * scaffold spent a quarter of its time on them. The source file is only read.
+   */
   private rewriteSpecifiers(
     sf: SourceFile,
     file: string,
@@ -399,9 +408,11 @@ class Extractor {
     externals: Set<string>,
     libraries: Set<string>,
     notes: MigrationNote[],
-  ): void {
-    for (const literal of moduleSpecifierLiterals(sf)) {
-      const specifier = literal.getLiteralText();
+  ): string {
+    const text = sf.getFullText();
+    const edits: TextEdit[] = [];
+    for (const literal of moduleSpecifierLiterals(sf.compilerNode)) {
+      const specifier = literal.text;
       const edge = this.edgeBySpecifier.get(`${file}\0${specifier}`);
       if (!edge) {
         if (!specifier.startsWith('.') && !specifier.startsWith('/') && !specifier.startsWith('node:')) {
@@ -426,8 +437,13 @@ class Extractor {
       } else {
         notes.push({ kind: 'unresolved', unit: unit.name, at: `${file}:${edge.line}`, message: `import of ${target} (${p.kind === 'service' ? p.name : p.kind}) has no place in ${unit.name}` });
       }
-      if (next !== null && next !== specifier) literal.setLiteralValue(next);
+      if (next !== null && next !== specifier) {
+        // Between the quotes, in the literal's own quote style, as ts-morph's setLiteralValue writes it.
+        const start = literal.getStart(sf.compilerNode);
+        edits.push({ start: start + 1, end: literal.end - 1, text: escapeWithinQuotes(next, text[start] === "'" ? "'" : '"') });
+      }
     }
+    return applyEdits(text, edits);
   }
 
   /** How another package imports a library module: its compiled path for TypeScript, its own path for JavaScript. */
@@ -887,39 +903,64 @@ function isDiscardedCall(callee: Node): boolean {
   return call !== undefined && Node.isCallExpression(call) && call.getExpression() === callee && Node.isExpressionStatement(call.getParent());
 }
 
-/** Every string literal that names a module: import/export-from, import-equals, require(), import(). */
-function moduleSpecifierLiterals(sf: SourceFile) {
-  const out = [];
-  for (const declaration of sf.getImportDeclarations()) out.push(declaration.getModuleSpecifier());
-  for (const declaration of sf.getExportDeclarations()) {
-    const specifier = declaration.getModuleSpecifier();
-    if (specifier) out.push(specifier);
-  }
-  for (const equals of sf.getDescendantsOfKind(SyntaxKind.ExternalModuleReference)) {
-    const expression = equals.getExpression();
-    if (expression && Node.isStringLiteral(expression)) out.push(expression);
-  }
-  for (const call of sf.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-    const literal = requireLiteral(call);
-    if (literal) out.push(literal);
-  }
-  for (const type of sf.getDescendantsOfKind(SyntaxKind.ImportType)) {
-    const argument = type.getArgument();
-    if (Node.isLiteralTypeNode(argument)) {
-      const literal = argument.getLiteral();
-      if (Node.isStringLiteral(literal)) out.push(literal);
+/**
+ * The string literals that name modules: of import and export declarations, `import x = require()`, `require()`,
+ * `require.resolve()`, `import()` and `import('…')` types. Read off the compiler's tree, with its walk (ts-morph's
+ * descendant search takes the same walk, without JSDoc, and wraps every node it passes).
+ */
+function moduleSpecifierLiterals(sf: ts.SourceFile): ts.StringLiteral[] {
+  const out: ts.StringLiteral[] = [];
+  for (const statement of sf.statements) {
+    if ((ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+      out.push(statement.moduleSpecifier);
     }
   }
-  return out.filter((l): l is import('ts-morph').StringLiteral => Node.isStringLiteral(l) || Node.isNoSubstitutionTemplateLiteral(l));
+  const visit = (node: ts.Node): void => {
+    if (ts.isExternalModuleReference(node) && ts.isStringLiteral(node.expression)) out.push(node.expression);
+    if (ts.isCallExpression(node)) {
+      const literal = requireSpecifier(node, sf);
+      if (literal) out.push(literal);
+    }
+    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) out.push(node.argument.literal);
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sf, visit);
+  return out;
+}
+
+/** The specifier of `require('…')`, `require.resolve('…')` or `import('…')`. */
+function requireSpecifier(call: ts.CallExpression, sf: ts.SourceFile): ts.StringLiteral | null {
+  const callee = call.expression;
+  const isRequire = (ts.isIdentifier(callee) && callee.getText(sf) === 'require') || callee.kind === ts.SyntaxKind.ImportKeyword || callee.getText(sf) === 'require.resolve';
+  const first = call.arguments[0];
+  return isRequire && first && ts.isStringLiteral(first) ? first : null;
 }
 
 function requireLiteral(call: Node): import('ts-morph').StringLiteral | null {
-  if (!Node.isCallExpression(call)) return null;
-  const callee = call.getExpression();
-  const isRequire = (Node.isIdentifier(callee) && callee.getText() === 'require') || callee.getKind() === SyntaxKind.ImportKeyword || callee.getText() === 'require.resolve';
-  if (!isRequire) return null;
-  const [first] = call.getArguments();
-  return first && Node.isStringLiteral(first) ? first : null;
+  if (!Node.isCallExpression(call) || requireSpecifier(call.compilerNode, call.getSourceFile().compilerNode) === null) return null;
+  return call.getArguments()[0] as import('ts-morph').StringLiteral;
+}
+
+interface TextEdit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** The text with each span replaced (spans do not overlap). */
+function applyEdits(text: string, edits: TextEdit[]): string {
+  let out = '';
+  let at = 0;
+  for (const edit of [...edits].sort((a, b) => a.start - b.start)) {
+    out += text.slice(at, edit.start) + edit.text;
+    at = edit.end;
+  }
+  return out + text.slice(at);
+}
+
+/** A string for between `quote`s: ts-morph's escapeForWithinString (the quote escaped, a line break continued). */
+function escapeWithinQuotes(value: string, quote: "'" | '"'): string {
+  return value.split(quote).join(`\\${quote}`).replace(/(\r?\n)/g, '\\$1');
 }
 
 /** Whether an identifier reads a binding (not a property name, a declaration's own name or an import specifier). */
