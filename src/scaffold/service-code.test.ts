@@ -139,7 +139,9 @@ describe('extractCode on an ES module TypeScript app', () => {
         "export type Errors = typeof import('../shared/errors.js');\nexport async function later() {\n  return import(\"../shared/errors.js\");\n}\n",
       'src/shared/quote\'s.ts': 'export const QUOTE = 1;\n',
       'src/auth/quotes.ts': 'import { QUOTE } from "../shared/quote\'s.js";\nimport { QUOTE as Q } from \'../shared/quote\\\'s.js\';\nexport const both = QUOTE + Q;\n',
-      'src/routes.ts': ESM_APP['src/routes.ts']! + 'const usersOnly = usersRouter;\nexport { usersOnly as usersApi };\n',
+      'src/routes.ts':
+        ESM_APP['src/routes.ts']! +
+        "const usersOnly = usersRouter;\nexport { usersOnly as usersApi };\nexport const mountedAt = { usersRouter: '/users' };\nconsole.log(mountedAt.usersRouter);\n",
       'src/app.ts': ESM_APP['src/app.ts']!.replace("import { api } from './routes.js';", "import { api, usersApi } from './routes.js';").replace("app.use('/api', api);", "app.use('/api', api);\napp.use('/v2/users', usersApi);"),
     };
     const { code } = await extract(files, esmPlan);
@@ -155,6 +157,8 @@ describe('extractCode on an ES module TypeScript app', () => {
     expect(fileOf(auth, 'src/routes.ts')).not.toContain('usersApi');
     expect(fileOf(auth, 'src/app.ts')).not.toContain('usersApi');
     expect(fileOf(auth, 'src/app.ts')).toContain("import { api } from './routes.js';");
+    // A property that shares a removed binding's name is not a use of it.
+    expect(fileOf(auth, 'src/routes.ts')).toContain("export const mountedAt = { usersRouter: '/users' };\nconsole.log(mountedAt.usersRouter);");
     expect(fileOf(unitOf(code.units, 'users'), 'src/app.ts')).toContain("app.use('/v2/users', usersApi);");
   });
 });

@@ -144,6 +144,9 @@ class Extractor {
   private copyCounter = 0;
   private readonly copyable = new Map<string, boolean>();
   private readonly instances = new Map<string, boolean>();
+  /** The monolith's modules as they are (see original); never edited, each unit edits copies. */
+  private readonly originals = new Set<SourceFile>();
+  private readonly specifiers = new Map<string, ts.StringLiteral[]>();
 
   constructor(
     private readonly layout: WorkspaceLayout,
@@ -181,7 +184,22 @@ class Extractor {
 
   private original(module: string): SourceFile {
     const file = `/${module}`;
-    return this.project.getSourceFile(file) ?? this.project.createSourceFile(file, this.sources[module] ?? '', { overwrite: true });
+    let sf = this.project.getSourceFile(file);
+    if (!sf) {
+      sf = this.project.createSourceFile(file, this.sources[module] ?? '', { overwrite: true });
+      this.originals.add(sf);
+    }
+    return sf;
+  }
+
+  /** An original's specifier literals, found once: a module is copied into many units, and originals are never edited. */
+  private originalSpecifiers(module: string, sf: SourceFile): ts.StringLiteral[] {
+    let literals = this.specifiers.get(module);
+    if (!literals) {
+      literals = moduleSpecifierLiterals(sf.compilerNode);
+      this.specifiers.set(module, literals);
+    }
+    return literals;
   }
 
   private placementOf(module: string): Placement {
@@ -411,7 +429,8 @@ class Extractor {
   ): string {
     const text = sf.getFullText();
     const edits: TextEdit[] = [];
-    for (const literal of moduleSpecifierLiterals(sf.compilerNode)) {
+    const literals = this.originals.has(sf) ? this.originalSpecifiers(file, sf) : moduleSpecifierLiterals(sf.compilerNode);
+    for (const literal of literals) {
       const specifier = literal.text;
       const edge = this.edgeBySpecifier.get(`${file}\0${specifier}`);
       if (!edge) {
@@ -536,7 +555,7 @@ class Extractor {
     }
     // Every use of a removed binding takes its statement (or route-table element) with it.
     for (let guard = 0; guard < 10_000; guard += 1) {
-      const use = sf.getDescendantsOfKind(SyntaxKind.Identifier).find((id) => removed.has(id.getText()) && isReference(id));
+      const use = firstRemovedReference(sf, removed);
       if (!use) break;
       removeUnit(use, removed);
     }
@@ -931,7 +950,11 @@ function moduleSpecifierLiterals(sf: ts.SourceFile): ts.StringLiteral[] {
 /** The specifier of `require('…')`, `require.resolve('…')` or `import('…')`. */
 function requireSpecifier(call: ts.CallExpression, sf: ts.SourceFile): ts.StringLiteral | null {
   const callee = call.expression;
-  const isRequire = (ts.isIdentifier(callee) && callee.getText(sf) === 'require') || callee.kind === ts.SyntaxKind.ImportKeyword || callee.getText(sf) === 'require.resolve';
+  // The callee's text only where its name says it may be one of them: asked of every call, getText makes a string.
+  const isRequire =
+    callee.kind === ts.SyntaxKind.ImportKeyword ||
+    (ts.isIdentifier(callee) && callee.text === 'require' && callee.getText(sf) === 'require') ||
+    (ts.isPropertyAccessExpression(callee) && callee.name.text === 'resolve' && callee.getText(sf) === 'require.resolve');
   const first = call.arguments[0];
   return isRequire && first && ts.isStringLiteral(first) ? first : null;
 }
@@ -965,20 +988,46 @@ function escapeWithinQuotes(value: string, quote: "'" | '"'): string {
 
 /** Whether an identifier reads a binding (not a property name, a declaration's own name or an import specifier). */
 function isReference(id: Node): boolean {
-  const parent = id.getParent();
+  return isReferenceNode(id.compilerNode as ts.Identifier);
+}
+
+function isReferenceNode(id: ts.Identifier): boolean {
+  const parent = id.parent as ts.Node | undefined;
   if (!parent) return false;
-  if (Node.isPropertyAccessExpression(parent) && parent.getNameNode() === id) return false;
-  if (Node.isPropertyAssignment(parent) && parent.getNameNode() === id) return false;
-  if (Node.isImportSpecifier(parent) || Node.isImportClause(parent) || Node.isNamespaceImport(parent)) return false;
-  if (Node.isBindingElement(parent) && parent.getPropertyNameNode() === id) return false;
-  if (
-    (Node.isVariableDeclaration(parent) || Node.isFunctionDeclaration(parent) || Node.isClassDeclaration(parent) || Node.isParameterDeclaration(parent) || Node.isBindingElement(parent)) &&
-    parent.getNameNode() === id
-  ) {
+  if (ts.isPropertyAccessExpression(parent) && parent.name === id) return false;
+  if (ts.isPropertyAssignment(parent) && parent.name === id) return false;
+  if (ts.isImportSpecifier(parent) || ts.isImportClause(parent) || ts.isNamespaceImport(parent)) return false;
+  if (ts.isBindingElement(parent) && parent.propertyName === id) return false;
+  if ((ts.isVariableDeclaration(parent) || ts.isFunctionDeclaration(parent) || ts.isClassDeclaration(parent) || ts.isParameter(parent) || ts.isBindingElement(parent)) && parent.name === id) {
     return false;
   }
-  if (Node.isPropertySignature(parent) || Node.isMethodDeclaration(parent) || Node.isPropertyDeclaration(parent)) return false;
+  if (ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent) || ts.isPropertyDeclaration(parent)) return false;
   return true;
+}
+
+/**
+ * The first identifier of the file that refers to a removed name, in the order ts-morph's search for identifiers
+ * takes (document order, JSDoc included). Found in the compiler's tree and only it wrapped: the search wrapped every
+ * identifier of the file again after each removal, and a composition entry of a 50-service plan loses dozens of
+ * statements in each service's copy.
+ */
+function firstRemovedReference(sf: SourceFile, removed: Set<string>): Node | undefined {
+  const tree = sf.compilerNode;
+  let found: ts.Identifier | undefined;
+  const visit = (node: ts.Node): true | undefined => {
+    if (ts.isIdentifier(node) && removed.has(node.getText(tree)) && isReferenceNode(node)) {
+      found = node;
+      return true;
+    }
+    for (const doc of (node as { jsDoc?: ts.Node[] }).jsDoc ?? []) if (visit(doc)) return true;
+    return ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(tree, visit);
+  if (!found) return undefined;
+  const wrapped = sf.getDescendantAtPos(found.getStart(tree));
+  // Always the identifier itself; should ts-morph ever answer otherwise, the search it makes itself decides.
+  if (wrapped?.compilerNode === found) return wrapped;
+  return sf.getDescendantsOfKind(SyntaxKind.Identifier).find((id) => removed.has(id.getText()) && isReference(id));
 }
 
 /**
