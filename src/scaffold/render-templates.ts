@@ -60,6 +60,23 @@ function createEngine(): typeof Handlebars {
   return engine;
 }
 
+/**
+ * Templates compiled once per process, by their text: a facade template is rendered once per remote module of every
+ * service (hundreds in a large plan), and Handlebars compiling it each time was most of the scaffold's rendering.
+ */
+const compiledTemplates = new Map<string, HandlebarsTemplateDelegate>();
+let sharedEngine: typeof Handlebars | null = null;
+
+function compiled(source: string): HandlebarsTemplateDelegate {
+  let template = compiledTemplates.get(source);
+  if (!template) {
+    sharedEngine ??= createEngine();
+    template = sharedEngine.compile(source, { strict: true, noEscape: true });
+    compiledTemplates.set(source, template);
+  }
+  return template;
+}
+
 export interface RenderTarget {
   /** Folder under templates/ (e.g. `gateway`, `k8s`). */
   template: string;
@@ -75,7 +92,6 @@ export interface RenderTarget {
  * missing value fails loudly; every YAML and JSON file is parsed back after rendering.
  */
 export function renderTemplates(target: RenderTarget, root = TEMPLATES_ROOT): FileChange[] {
-  const engine = createEngine();
   const folder = path.join(root, target.template);
   if (!fs.existsSync(folder)) throw new Error(`no template folder ${folder}`);
   const changes: FileChange[] = [];
@@ -89,8 +105,7 @@ export function renderTemplates(target: RenderTarget, root = TEMPLATES_ROOT): Fi
         .join('/'),
     );
     if (target.service === undefined && outPath.includes('__service__')) throw new Error(`${relative} needs a service name`);
-    const source = fs.readFileSync(file, 'utf8');
-    const template = engine.compile(source, { strict: true, noEscape: true });
+    const template = compiled(fs.readFileSync(file, 'utf8'));
     let body: string;
     try {
       body = template(target.context);
@@ -107,12 +122,10 @@ export function renderTemplates(target: RenderTarget, root = TEMPLATES_ROOT): Fi
 
 /** Renders one template file (path under templates/, e.g. `remote/module.ts.hbs`) to a path of the caller's choice. */
 export function renderTemplateFile(template: string, outPath: string, context: Record<string, unknown>, root = TEMPLATES_ROOT): FileChange {
-  const engine = createEngine();
-  const file = path.join(root, template);
-  const compiled = engine.compile(fs.readFileSync(file, 'utf8'), { strict: true, noEscape: true });
+  const render = compiled(fs.readFileSync(path.join(root, template), 'utf8'));
   let body: string;
   try {
-    body = compiled(context);
+    body = render(context);
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new Error(`template ${template}: ${(error as Error).message}`);
