@@ -277,9 +277,16 @@ class Extractor {
     // Composition entries import each other: prune until the names they stop exporting stop changing.
     const compositionFiles = [...files].filter((f) => unit.kind === 'service' && this.composition.has(f)).sort(compareStrings);
     const rewritten = new Map<string, SourceFile>();
+    // What each entry was pruned against: the names the modules it imports stopped exporting. An entry whose
+    // imports removed nothing new since is not pruned again (the last round only confirms, and each removal is a
+    // re-parse of the entry).
+    const prunedAgainst = new Map<string, string>();
     for (let round = 0; round < 10; round += 1) {
       let changed = false;
       for (const file of compositionFiles) {
+        const against = (this.edgesFrom.get(file) ?? []).map((edge) => [...(removedExports.get(edge.to) ?? [])].sort(compareStrings).join('\0')).join('\n');
+        if (prunedAgainst.get(file) === against) continue;
+        prunedAgainst.set(file, against);
         const sf = this.copyOf(unit, file);
         const removed = this.prune(sf, file, isForeign, removedExports);
         const previous = removedExports.get(file);
