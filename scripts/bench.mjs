@@ -21,10 +21,14 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let CLI = path.join(repo, 'bin', 'decompose.js');
 const FLOOR = path.join(repo, 'scripts', 'bench', 'parse-floor.mjs');
 const RSS_HOOK = path.join(repo, 'scripts', 'bench', 'rss-hook.mjs');
-const TOOLS = ['floor', 'depcruise', 'analyze', 'plan', 'check', 'check-fresh'];
-const TOOL_LABEL = { floor: 'parse floor', depcruise: 'dependency-cruiser', analyze: 'decompose analyze', plan: 'decompose plan', check: 'decompose check', 'check-fresh': 'decompose check, plan read afresh' };
+const TOOLS = ['floor', 'depcruise', 'analyze', 'plan', 'check', 'check-fresh', 'scaffold'];
+const TOOL_LABEL = { floor: 'parse floor', depcruise: 'dependency-cruiser', analyze: 'decompose analyze', plan: 'decompose plan', check: 'decompose check', 'check-fresh': 'decompose check, plan read afresh', scaffold: 'decompose scaffold' };
 /** check's runs after the first take the plan's reading from the cache; check-fresh is given a plan it has not read. */
 const CHECKS = ['check', 'check-fresh'];
+/** The tools that read the plan `decompose plan` wrote (not a target: scaffold is measured to be seen). */
+const NEEDS_PLAN = [...CHECKS, 'scaffold'];
+/** Every scaffold target but ci, which writes at the measured tree's root (the fixtures are the repository's own). */
+const SCAFFOLD_ONLY = 'services,gateway,docker,k8s,observability';
 const GB = 1024 ** 3;
 
 const USAGE = `usage: node scripts/bench.mjs [options]
@@ -256,6 +260,8 @@ function commandFor(tool, dir, work) {
       return [CLI, ['check', dir, '--plan', planFile]];
     case 'check-fresh':
       return [CLI, ['check', dir, '--plan', freshPlanFile(work)]];
+    case 'scaffold':
+      return [CLI, ['scaffold', dir, '--plan', planFile, '--out', scaffoldFolder(work), '--only', SCAFFOLD_ONLY]];
     default:
       throw new Error(tool);
   }
@@ -292,8 +298,13 @@ function writeFreshPlan(work) {
   fs.writeFileSync(freshPlanFile(work), `${plan}# bench: a plan check has not read (${crypto.randomUUID()})\n`);
 }
 
+/** Where scaffold writes; emptied before each run, so each is a first scaffold (every file written). */
+function scaffoldFolder(work) {
+  return path.join(work, 'decomposed');
+}
+
 /** Exit codes that mean the tool did its job: check exits 1 when it finds drift (reported, but a valid run). */
-const OK_EXIT = { floor: [0], depcruise: [0], analyze: [0], plan: [0], check: [0, 1], 'check-fresh': [0, 1] };
+const OK_EXIT = { floor: [0], depcruise: [0], analyze: [0], plan: [0], check: [0, 1], 'check-fresh': [0, 1], scaffold: [0] };
 
 function median(values) {
   const sorted = values.filter((v) => v !== null).sort((a, b) => a - b);
@@ -310,17 +321,18 @@ function measureTree(tree, runs, workRoot, { timeout, waitIdle }) {
   for (let run = 1; run <= runs; run += 1) {
     for (const tool of TOOLS) {
       if (stopped.has(tool)) continue;
-      if (CHECKS.includes(tool) && !fs.existsSync(path.join(work, 'decompose.plan.yaml'))) {
+      if (NEEDS_PLAN.includes(tool) && !fs.existsSync(path.join(work, 'decompose.plan.yaml'))) {
         // check needs a plan. When `decompose plan` timed out (it lays out the service graph for plan.html with
         // Graphviz, which grows steeply with the number of services), make a coarser one, unmeasured.
         const note = fallbackPlan(tree, work, timeout);
         if (note === null) {
-          for (const t of CHECKS) stopped.set(t, `not run: plan timed out after ${timeout} s and no plan could be made for check`);
+          for (const t of NEEDS_PLAN) stopped.set(t, `not run: plan timed out after ${timeout} s and no plan could be made for check and scaffold`);
           continue;
         }
         tree.checkPlanNote = note;
       }
       if (tool === 'check-fresh') writeFreshPlan(work);
+      if (tool === 'scaffold') fs.rmSync(scaffoldFolder(work), { recursive: true, force: true });
       const [script, args] = commandFor(tool, tree.dir, work);
       const stdoutFile = path.join(work, `${tool}.out`);
       const waited = waitIdle > 0 ? waitForQuiet(waitIdle) : 0;
@@ -329,7 +341,7 @@ function measureTree(tree, runs, workRoot, { timeout, waitIdle }) {
       if (m.timedOut) {
         // Running it again would only cost another `timeout`; plan and check analyse first, so they cannot be faster.
         stopped.set(tool, `${TOOL_LABEL[tool]} timed out after ${timeout} s`);
-        if (tool === 'analyze') for (const t of ['plan', ...CHECKS]) if (!stopped.has(t)) stopped.set(t, `not run: analyze timed out after ${timeout} s`);
+        if (tool === 'analyze') for (const t of ['plan', ...NEEDS_PLAN]) if (!stopped.has(t)) stopped.set(t, `not run: analyze timed out after ${timeout} s`);
       } else if (!OK_EXIT[tool].includes(m.exitCode)) {
         const stderr = fs.readFileSync(m.stderrFile, 'utf8').slice(-2000);
         throw new Error(`${TOOL_LABEL[tool]} on ${tree.name} exited with ${m.exitCode}:\n${stderr}`);
