@@ -322,7 +322,7 @@ function measureTree(tree, runs, workRoot, { timeout, waitIdle }) {
     for (const tool of TOOLS) {
       if (stopped.has(tool)) continue;
       if (NEEDS_PLAN.includes(tool) && !fs.existsSync(path.join(work, 'decompose.plan.yaml'))) {
-        // check needs a plan. When `decompose plan` timed out (it lays out the service graph for plan.html with
+        // check and scaffold need a plan. When `decompose plan` timed out (it lays out the service graph for plan.html with
         // Graphviz, which grows steeply with the number of services), make a coarser one, unmeasured.
         const note = fallbackPlan(tree, work, timeout);
         if (note === null) {
@@ -480,12 +480,15 @@ function evaluateTargets(trees) {
     const analyze = val(t.results.analyze);
     const check = val(t.results.check);
     const drift = t.results.check.runs.some((r) => r.drift);
-    const pct = check && analyze && !check.lb && !analyze.lb ? Math.round((check.v / analyze.v - 1) * 100) : null;
-    const over = pct === null ? '' : pct >= 0 ? ` (${pct}% over analyze)` : ` (${-pct}% under analyze)`;
+    // " (N% over analyze)", or nothing when either side is missing or only a lower bound.
+    const versusAnalyze = (x) => {
+      const pct = x && analyze && !x.lb && !analyze.lb ? Math.round((x.v / analyze.v - 1) * 100) : null;
+      return pct === null ? '' : pct >= 0 ? ` (${pct}% over analyze)` : ` (${-pct}% under analyze)`;
+    };
+    const over = versusAnalyze(check);
     // Not a target of its own, shown beside it: the first check after the plan changed reads it afresh.
     const fresh = val(t.results['check-fresh']);
-    const freshPct = fresh && analyze && !fresh.lb && !analyze.lb ? Math.round((fresh.v / analyze.v - 1) * 100) : null;
-    const freshText = fresh === null ? '' : `; with the plan read afresh ${show(fresh)}${freshPct === null ? '' : ` (${freshPct >= 0 ? `${freshPct}% over` : `${-freshPct}% under`} analyze)`}`;
+    const freshText = fresh === null ? '' : `; with the plan read afresh ${show(fresh)}${versusAnalyze(fresh)}`;
     add('3', `${t.name}: check on the unchanged tree ≤ analyze + 10%`, atMost(check, analyze, 1.1), `${show(check)} vs ${analyze === null ? 'not measured' : `1.1 × ${show(analyze)}`}${over}${drift ? '; check reported drift (exit 1) on the unchanged tree' : ''}${freshText}${t.checkPlanNote ? `; ${t.checkPlanNote}` : ''}`);
   }
   // Group by target number; the targets of 2 in their own order (2a–2d); trees keep the order they ran in.

@@ -7,10 +7,7 @@ import { compareStrings, uniqueSorted } from '../util/compare.js';
 export function findCycles(nodes: string[], edges: Array<{ from: string; to: string }>): string[][] {
   const selfLoops = new Set<string>();
   for (const edge of edges) if (edge.from === edge.to) selfLoops.add(edge.from);
-  const graph = successorLists(nodes, edges);
-  const groups = stronglyConnected(graph.successors)
-    .filter((group) => group.length > 1)
-    .map((group) => group.map((id) => graph.names[id]!));
+  const groups = namedComponents(nodes, edges).filter((group) => group.length > 1);
   for (const node of selfLoops) groups.push([node]);
   return groups.map((group) => [...group].sort(compareStrings)).sort((a, b) => compareStrings(a[0]!, b[0]!));
 }
@@ -21,13 +18,18 @@ export function findCycles(nodes: string[], edges: Array<{ from: string; to: str
  * components first-to-last.
  */
 export function componentsInReachOrder(nodes: string[], edges: Array<{ from: string; to: string }>): { components: string[][]; componentOf: Map<string, number> } {
-  const graph = successorLists(nodes, edges);
-  const components = stronglyConnected(graph.successors).map((group) => group.map((id) => graph.names[id]!));
+  const components = namedComponents(nodes, edges);
   const componentOf = new Map<string, number>();
   components.forEach((members, index) => {
     for (const member of members) componentOf.set(member, index);
   });
   return { components, componentOf };
+}
+
+/** The strongly connected components (see stronglyConnected), by the nodes' names. */
+function namedComponents(nodes: string[], edges: Array<{ from: string; to: string }>): string[][] {
+  const graph = successorLists(nodes, edges);
+  return stronglyConnected(graph.successors).map((group) => group.map((id) => graph.names[id]!));
 }
 
 interface SuccessorLists {

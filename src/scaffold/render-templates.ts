@@ -65,13 +65,12 @@ function createEngine(): typeof Handlebars {
  * service (hundreds in a large plan), and Handlebars compiling it each time was most of the scaffold's rendering.
  */
 const compiledTemplates = new Map<string, HandlebarsTemplateDelegate>();
-let sharedEngine: typeof Handlebars | null = null;
+const engine = createEngine();
 
 function compiled(source: string): HandlebarsTemplateDelegate {
   let template = compiledTemplates.get(source);
   if (!template) {
-    sharedEngine ??= createEngine();
-    template = sharedEngine.compile(source, { strict: true, noEscape: true });
+    template = engine.compile(source, { strict: true, noEscape: true });
     compiledTemplates.set(source, template);
   }
   return template;

@@ -144,8 +144,7 @@ class Extractor {
   private copyCounter = 0;
   private readonly copyable = new Map<string, boolean>();
   private readonly instances = new Map<string, boolean>();
-  /** The monolith's modules as they are (see original); never edited, each unit edits copies. */
-  private readonly originals = new Set<SourceFile>();
+  /** The specifier literals of each original module (see originalSpecifiers). */
   private readonly specifiers = new Map<string, ts.StringLiteral[]>();
 
   constructor(
@@ -184,19 +183,14 @@ class Extractor {
 
   private original(module: string): SourceFile {
     const file = `/${module}`;
-    let sf = this.project.getSourceFile(file);
-    if (!sf) {
-      sf = this.project.createSourceFile(file, this.sources[module] ?? '', { overwrite: true });
-      this.originals.add(sf);
-    }
-    return sf;
+    return this.project.getSourceFile(file) ?? this.project.createSourceFile(file, this.sources[module] ?? '', { overwrite: true });
   }
 
   /** An original's specifier literals, found once: a module is copied into many units, and originals are never edited. */
-  private originalSpecifiers(module: string, sf: SourceFile): ts.StringLiteral[] {
+  private originalSpecifiers(module: string): ts.StringLiteral[] {
     let literals = this.specifiers.get(module);
     if (!literals) {
-      literals = moduleSpecifierLiterals(sf.compilerNode);
+      literals = moduleSpecifierLiterals(this.original(module).compilerNode);
       this.specifiers.set(module, literals);
     }
     return literals;
@@ -300,7 +294,8 @@ class Extractor {
       // Only the pruned entries are edited as trees; every other module is its original's text with the specifiers
       // replaced, read off the original's tree (see rewriteSpecifiers).
       const pruned = rewritten.get(file);
-      let content = this.rewriteSpecifiers(pruned ?? this.original(file), file, unit, files, facadePaths, externals, libraries, notes);
+      const literals = pruned ? moduleSpecifierLiterals(pruned.compilerNode) : this.originalSpecifiers(file);
+      let content = this.rewriteSpecifiers(pruned ?? this.original(file), literals, file, unit, files, facadePaths, externals, libraries, notes);
       if (pruned) {
         if (content !== pruned.getFullText()) pruned.replaceWithText(content);
         if (this.handListenToRuntime(pruned, file)) serverEntry ??= file;
@@ -420,12 +415,13 @@ class Extractor {
   // ---- specifiers ------------------------------------------------------------------------------------------------
 
   /**
-   * The module's text with its import specifiers rewritten for the unit's layout. The edits are made to the text, not
+   * The module's text with its import specifiers (`literals`, of `sf`) rewritten for the unit's layout. The edits are made to the text, not
    * through ts-morph: each ts-morph edit re-parses the file and every wrapped node is kept, and a 1,000-module
    * scaffold spent a quarter of its time on them. The source file is only read.
    */
   private rewriteSpecifiers(
     sf: SourceFile,
+    literals: readonly ts.StringLiteral[],
     file: string,
     unit: UnitLayout,
     files: Set<string>,
@@ -436,7 +432,6 @@ class Extractor {
   ): string {
     const text = sf.getFullText();
     const edits: TextEdit[] = [];
-    const literals = this.originals.has(sf) ? this.originalSpecifiers(file, sf) : moduleSpecifierLiterals(sf.compilerNode);
     for (const literal of literals) {
       const specifier = literal.text;
       const edge = this.edgeBySpecifier.get(`${file}\0${specifier}`);

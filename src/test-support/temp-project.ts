@@ -12,7 +12,7 @@ export function tempFolder(prefix = 'decompose-test-'): string {
 
 /** Writes a small project from an object literal into a fresh temp folder and returns the folder. */
 export function writeProject(files: Record<string, string>, prefix = 'decompose-test-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = tempFolder(prefix);
   for (const [file, content] of Object.entries(files)) {
     const full = path.join(dir, file);
     fs.mkdirSync(path.dirname(full), { recursive: true });
@@ -24,7 +24,7 @@ export function writeProject(files: Record<string, string>, prefix = 'decompose-
 /** Copies a fixture (without node_modules) into a temp folder so tests can change it freely. */
 export function copyFixture(name: string): string {
   const source = fixturePath(name);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `decompose-${path.basename(name)}-`));
+  const dir = tempFolder(`decompose-${path.basename(name)}-`);
   // What `npm start` or a developer's run leaves in the fixture is not part of it.
   const generated = new Set(['decompose-analysis.json', 'decompose.plan.yaml', 'PLAN.md', 'plan.html', 'decomposed']);
   fs.cpSync(source, dir, {
